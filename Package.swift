@@ -1,0 +1,116 @@
+// swift-tools-version:6.2
+// imanage-tokend: keeps iManage Work OAuth grants alive.
+//
+// Modules and the one direction of their dependencies:
+//   TokendPolicy   pure rules: statuses, when to refresh, how to classify an answer
+//   TokendConfig   the TOML configuration, validated and resolved          -> Policy
+//   TokendStore    SQLite (libsqlite3) and token encryption                 -> Policy
+//   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy, Config
+//   TokendLogging  journal / key=value log output                           (swift-log only)
+//   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
+//   TokendCLI      the subcommands, thin over Engine and Store
+//   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "imanage-tokend",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "imanage-tokend", targets: ["imanage-tokend"]),
+        .executable(name: "imanage-emulator", targets: ["imanage-emulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0", traits: ["FullFoundation"]),
+    ],
+    targets: [
+        // Thin system-library target over the system's libsqlite3 (libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "TokendPolicy", swiftSettings: strict),
+        .target(
+            name: "TokendConfig",
+            dependencies: ["TokendPolicy", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TokendStore",
+            dependencies: ["CSQLite", "TokendPolicy", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IManageClient",
+            dependencies: [
+                "TokendPolicy", "TokendConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TokendLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TokendEngine",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendLogging",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TokendCLI",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "imanage-tokend", dependencies: ["TokendCLI"], swiftSettings: strict),
+
+        .target(
+            name: "IManageEmulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "imanage-emulator",
+            dependencies: [
+                "IManageEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["TokendConfig"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite"], swiftSettings: strict),
+        .testTarget(
+            name: "EmulatorTests",
+            dependencies: [
+                "IManageEmulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

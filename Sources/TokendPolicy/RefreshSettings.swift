@@ -1,0 +1,33 @@
+import Foundation
+
+/// The tunable parts of the refresh policy: the `[refresh]` table of the configuration.
+public struct RefreshSettings: Sendable, Equatable {
+    /// Fraction of an access token's life after which it is refreshed (0.5: at half-life).
+    public var refreshAtFraction: Double = 0.5
+    /// Random spread around that moment, as a fraction of it (0.1: ±10%).
+    public var jitterFraction: Double = 0.1
+    /// Never refresh one grant more often than this.
+    public var minimumInterval: TimeInterval = 5
+    /// First retry delay after a passing failure; it doubles up to `backoffMaximum`.
+    public var backoffInitial: TimeInterval = 30
+    public var backoffMaximum: TimeInterval = 300
+    /// The longest `Retry-After` honoured; a longer one is cut to this.
+    public var retryAfterMaximum: TimeInterval = 3600
+    /// Lifetime of a refresh token from when iManage issued it (Control Center default: 365 days).
+    public var refreshTokenLifetime: TimeInterval = 365 * 86_400
+    /// Warn this long before a refresh token expires.
+    public var refreshTokenWarning: TimeInterval = 30 * 86_400
+    /// Assumed lifetime of an access token whose answer has no `expires_in`.
+    public var defaultAccessTokenLifetime: TimeInterval = 1800
+    /// Timeouts of one request to iManage.
+    public var connectTimeout: TimeInterval = 10
+    public var requestTimeout: TimeInterval = 30
+    /// How often a library authoriser's NRTADMIN membership is checked again.
+    public var nrtadminCheckInterval: TimeInterval = 86_400
+    /// Overdue grants found at start-up are refreshed at most this many per second.
+    public var startupRefreshesPerSecond: Double = 20
+    /// Refreshes in flight at once, across all grants.
+    public var maxConcurrentRefreshes: Int = 32
+
+    public init() {}
+}

@@ -1,0 +1,1 @@
+print("imanage-emulator: not built yet")

@@ -1,0 +1,1 @@
+print("imanage-tokend: not built yet")
