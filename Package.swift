@@ -5,7 +5,7 @@
 //   TokendPolicy   pure rules: statuses, when to refresh, how to classify an answer
 //   TokendConfig   the TOML configuration, validated and resolved          -> Policy
 //   TokendStore    SQLite (libsqlite3) and token encryption                 -> Policy
-//   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy, Config
+//   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
 //   TokendCLI      the subcommands, thin over Engine and Store
@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "IManageClient",
             dependencies: [
-                "TokendPolicy", "TokendConfig",
+                "TokendPolicy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -112,5 +112,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: [
+                "IManageClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "LoggingTests", dependencies: ["TokendLogging"], swiftSettings: strict),
     ]
 )
