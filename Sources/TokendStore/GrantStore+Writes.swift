@@ -1,0 +1,268 @@
+import Foundation
+import TokendPolicy
+
+/// A token together with when it was issued and when it stops working.
+public struct IssuedToken: Sendable, Equatable, CustomStringConvertible {
+    public var token: String
+    public var issuedAt: Date
+    public var expiresAt: Date
+
+    public init(token: String, issuedAt: Date, expiresAt: Date) {
+        self.token = token
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+
+    public var description: String { "IssuedToken(expires \(expiresAt))" }
+}
+
+/// A status change that was written, for the caller to log.
+public struct StatusTransition: Sendable, Equatable {
+    public var key: GrantKey
+    public var previous: GrantStatus?
+    public var current: GrantStatus
+    public var changed: Bool { previous != current }
+}
+
+/// A grant newly authorised by a person (the web flow) or brought in by `import`.
+public struct NewAuthorisation: Sendable {
+    public var key: GrantKey
+    public var identity: AuthorisedIdentity
+    public var refreshToken: IssuedToken
+    public var accessToken: IssuedToken?
+    public var nextRefreshAt: Date?
+    public var nrtadminCheckedAt: Date?
+    public var message: String
+
+    public init(
+        key: GrantKey, identity: AuthorisedIdentity, refreshToken: IssuedToken, accessToken: IssuedToken?,
+        nextRefreshAt: Date?, nrtadminCheckedAt: Date? = nil, message: String
+    ) {
+        self.key = key
+        self.identity = identity
+        self.refreshToken = refreshToken
+        self.accessToken = accessToken
+        self.nextRefreshAt = nextRefreshAt
+        self.nrtadminCheckedAt = nrtadminCheckedAt
+        self.message = message
+    }
+}
+
+/// The outcome of a refresh (or a check) to write for one grant, in one transaction.
+public struct GrantUpdate: Sendable {
+    public var status: GrantStatus
+    /// The event message, recorded when the status changes (or always, with `alwaysRecordEvent`).
+    public var message: String
+    public var alwaysRecordEvent = false
+    public var newAccessToken: IssuedToken?
+    /// A rotated refresh token; `nil` keeps the stored one (an answer without one never erases it).
+    public var newRefreshToken: IssuedToken?
+    public var nextRefreshAt: Date?
+    /// The refresh succeeded: `last_refresh_at` is now, failures and the last error are cleared.
+    public var succeeded = false
+    /// The refresh failed: counted, and kept as the last error.
+    public var failure: RefreshFailure?
+    public var nrtadminCheckedAt: Date?
+
+    public init(status: GrantStatus, message: String, nextRefreshAt: Date?) {
+        self.status = status
+        self.message = message
+        self.nextRefreshAt = nextRefreshAt
+    }
+}
+
+/// A refresh this process now owns: the grant as it stood and its refresh token.
+public struct ClaimedRefresh: Sendable {
+    public var record: GrantRecord
+    public var refreshToken: String
+    /// The claim this one replaced: a refresh that was out when its process stopped.
+    public var abandonedClaim: (owner: String, since: Date)?
+}
+
+extension GrantStore {
+    /// Stores a grant a person just authorised, replacing any earlier grant of the same library or
+    /// user (never a second one), and records the event.
+    @discardableResult
+    public func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date = Date()) async throws -> StatusTransition {
+        let cipher = self.cipher
+        let key = authorisation.key
+        let refreshSealed = try cipher.seal(authorisation.refreshToken.token, for: key, field: .refreshToken)
+        let accessSealed = try authorisation.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) }
+        let fingerprint = TokenCipher.fingerprint(authorisation.refreshToken.token)
+        return try await write { db in
+            let previous = try Self.currentStatus(db, key)
+            try db.prepare("""
+                INSERT INTO grants (organisation, kind, subject, status, user_id, user_email, user_name, customer_id,
+                    refresh_token, refresh_token_fingerprint, refresh_token_issued_at, refresh_token_expires_at,
+                    access_token, access_issued_at, access_expires_at, next_refresh_at, last_refresh_at,
+                    nrtadmin_checked_at, created_at, updated_at)
+                VALUES (?1, ?2, ?3, 'authorized', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?16, ?16)
+                ON CONFLICT (organisation, kind, subject) DO UPDATE SET
+                    status = 'authorized', user_id = ?4, user_email = ?5, user_name = ?6, customer_id = ?7,
+                    refresh_token = ?8, refresh_token_fingerprint = ?9, refresh_token_issued_at = ?10,
+                    refresh_token_expires_at = ?11, access_token = ?12, access_issued_at = ?13,
+                    access_expires_at = ?14, next_refresh_at = ?15, last_refresh_at = ?16, last_attempt_at = NULL,
+                    consecutive_failures = 0, last_error = NULL, last_error_class = NULL, last_http_status = NULL,
+                    nrtadmin_checked_at = ?17, in_flight_since = NULL, in_flight_owner = NULL, updated_at = ?16
+                """).bind([
+                    key.organisation, key.kind.rawValue, key.subject,
+                    authorisation.identity.userID, authorisation.identity.email, authorisation.identity.name,
+                    authorisation.identity.customerID,
+                    refreshSealed, fingerprint, authorisation.refreshToken.issuedAt, authorisation.refreshToken.expiresAt,
+                    accessSealed, authorisation.accessToken?.issuedAt, authorisation.accessToken?.expiresAt,
+                    authorisation.nextRefreshAt, now, authorisation.nrtadminCheckedAt,
+                ]).run()
+            try Self.insertEvent(db, key: key, at: now, status: .authorized, previous: previous, failure: nil,
+                                 message: authorisation.message)
+            return StatusTransition(key: key, previous: previous, current: .authorized)
+        }
+    }
+
+    /// Marks a refresh of grant `id` as in flight for `owner`, durably, before the request goes out.
+    ///
+    /// Returns `nil` when another live owner holds it. A claim older than `lease`, or one whose
+    /// owner `ownerIsGone` says has stopped, is taken over and reported as `abandonedClaim`.
+    public func claimRefresh(
+        id: Int64, owner: String, now: Date = Date(), lease: TimeInterval,
+        ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) async throws -> ClaimedRefresh? {
+        let cipher = self.cipher
+        return try await write { db in
+            let row = try db.prepare("SELECT \(Self.recordColumns), refresh_token FROM grants WHERE id = ?").bind(id)
+            guard try row.step() else { return nil }
+            let record = Self.record(from: row)
+            guard let sealed = row.bytes(27) else { return nil }
+            var abandoned: (owner: String, since: Date)?
+            if let since = record.inFlightSince, let holder = record.inFlightOwner, holder != owner {
+                guard now.timeIntervalSince(since) > lease || ownerIsGone(holder) else { return nil }
+                abandoned = (holder, since)
+            }
+            let refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
+            try db.prepare("UPDATE grants SET in_flight_since = ?, in_flight_owner = ?, last_attempt_at = ?, updated_at = ? WHERE id = ?")
+                .bind(now, owner, now, now, id).run()
+            return ClaimedRefresh(record: record, refreshToken: refreshToken, abandonedClaim: abandoned)
+        }
+    }
+
+    /// Writes the outcome of a refresh of grant `id` — tokens, expiries, status, schedule and the
+    /// event — in one transaction. With `claimedBy`, the claim must still be that owner's, and it is released.
+    @discardableResult
+    public func apply(_ update: GrantUpdate, toGrant id: Int64, claimedBy owner: String?, now: Date = Date()) async throws -> StatusTransition {
+        let cipher = self.cipher
+        return try await write { db in
+            let row = try db.prepare("SELECT organisation, kind, subject, status, in_flight_owner FROM grants WHERE id = ?").bind(id)
+            guard try row.step() else { throw StoreError.grantNotFound(grant: "grant #\(id)") }
+            let key = GrantKey(
+                organisation: row.string(0) ?? "", kind: GrantKind(rawValue: row.string(1) ?? "") ?? .user,
+                subject: row.string(2) ?? "")
+            let previous = row.string(3).flatMap(GrantStatus.init(rawValue:))
+            if let owner, row.string(4) != owner { throw StoreError.claimLost(grant: key.description) }
+
+            var assignments = ["status = ?", "next_refresh_at = ?", "updated_at = ?"]
+            var values: [(any SQLiteBindable)?] = [update.status.rawValue, update.nextRefreshAt, now]
+            if owner != nil { assignments += ["in_flight_since = NULL", "in_flight_owner = NULL"] }
+            if let access = update.newAccessToken {
+                assignments += ["access_token = ?", "access_issued_at = ?", "access_expires_at = ?"]
+                values += [try cipher.seal(access.token, for: key, field: .accessToken), access.issuedAt, access.expiresAt]
+            }
+            if let refresh = update.newRefreshToken {
+                assignments += ["refresh_token = ?", "refresh_token_fingerprint = ?",
+                                "refresh_token_issued_at = ?", "refresh_token_expires_at = ?"]
+                values += [try cipher.seal(refresh.token, for: key, field: .refreshToken),
+                           TokenCipher.fingerprint(refresh.token), refresh.issuedAt, refresh.expiresAt]
+            }
+            if update.succeeded {
+                assignments += ["last_refresh_at = ?", "consecutive_failures = 0", "last_error = NULL",
+                                "last_error_class = NULL", "last_http_status = NULL"]
+                values.append(now)
+            }
+            if let failure = update.failure {
+                assignments += ["consecutive_failures = consecutive_failures + 1", "last_error = ?",
+                                "last_error_class = ?", "last_http_status = ?"]
+                values += [failure.description, failure.failureClass.rawValue, failure.httpStatus]
+            }
+            if let checked = update.nrtadminCheckedAt {
+                assignments.append("nrtadmin_checked_at = ?")
+                values.append(checked)
+            }
+            values.append(id)
+            try db.prepare("UPDATE grants SET \(assignments.joined(separator: ", ")) WHERE id = ?").bind(values).run()
+            if previous != update.status || update.alwaysRecordEvent {
+                try Self.insertEvent(db, key: key, at: now, status: update.status, previous: previous,
+                                     failure: update.failure, message: update.message)
+            }
+            return StatusTransition(key: key, previous: previous, current: update.status)
+        }
+    }
+
+    /// Releases a claim without any outcome (the daemon is stopping and abandoned the request
+    /// before it was sent).
+    public func releaseClaim(ofGrant id: Int64, owner: String) async throws {
+        try await write { db in
+            try db.prepare("UPDATE grants SET in_flight_since = NULL, in_flight_owner = NULL WHERE id = ? AND in_flight_owner = ?")
+                .bind(id, owner).run()
+        }
+    }
+
+    /// Sets the status of several grants at once (an organisation disabled or paused), with an
+    /// event for each grant whose status changes.
+    public func setStatus(
+        _ status: GrantStatus, ofGrants ids: [Int64], message: String, failure: RefreshFailure? = nil,
+        nextRefreshAt: Date? = nil, now: Date = Date()
+    ) async throws -> [StatusTransition] {
+        try await write { db in
+            var transitions: [StatusTransition] = []
+            for id in ids {
+                let row = try db.prepare("SELECT organisation, kind, subject, status FROM grants WHERE id = ?").bind(id)
+                guard try row.step() else { continue }
+                let key = GrantKey(
+                    organisation: row.string(0) ?? "", kind: GrantKind(rawValue: row.string(1) ?? "") ?? .user,
+                    subject: row.string(2) ?? "")
+                let previous = row.string(3).flatMap(GrantStatus.init(rawValue:))
+                try db.prepare("""
+                    UPDATE grants SET status = ?, next_refresh_at = ?, updated_at = ?,
+                        last_error = coalesce(?, last_error), last_error_class = coalesce(?, last_error_class),
+                        last_http_status = coalesce(?, last_http_status)
+                    WHERE id = ?
+                    """).bind(status.rawValue, nextRefreshAt, now, failure?.description,
+                              failure?.failureClass.rawValue, failure?.httpStatus, id).run()
+                if previous != status {
+                    try Self.insertEvent(db, key: key, at: now, status: status, previous: previous, failure: failure, message: message)
+                }
+                transitions.append(StatusTransition(key: key, previous: previous, current: status))
+            }
+            return transitions
+        }
+    }
+
+    /// Removes a grant and its tokens (revoke, deauthorize), keeping its history with an event.
+    @discardableResult
+    public func remove(_ key: GrantKey, message: String, now: Date = Date()) async throws -> StatusTransition? {
+        try await write { db in
+            guard let previous = try Self.currentStatus(db, key) else { return nil }
+            try db.prepare("DELETE FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
+                .bind(key.organisation, key.kind.rawValue, key.subject).run()
+            try Self.insertEvent(db, key: key, at: now, status: .unauthorized, previous: previous, failure: nil, message: message)
+            return StatusTransition(key: key, previous: previous, current: .unauthorized)
+        }
+    }
+
+    // MARK: Helpers inside a transaction
+
+    static func currentStatus(_ db: SQLiteConnection, _ key: GrantKey) throws -> GrantStatus? {
+        let row = try db.prepare("SELECT status FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
+            .bind(key.organisation, key.kind.rawValue, key.subject)
+        return try row.step() ? row.string(0).flatMap(GrantStatus.init(rawValue:)) : nil
+    }
+
+    static func insertEvent(
+        _ db: SQLiteConnection, key: GrantKey, at: Date, status: GrantStatus, previous: GrantStatus?,
+        failure: RefreshFailure?, message: String
+    ) throws {
+        try db.prepare("""
+            INSERT INTO events (at, organisation, kind, subject, status, previous_status, error_class, http_status, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).bind(at, key.organisation, key.kind.rawValue, key.subject, status.rawValue, previous?.rawValue,
+                      failure?.failureClass.rawValue, failure?.httpStatus, message).run()
+    }
+}

@@ -1,0 +1,35 @@
+/// What can go wrong with the database or the key, said so an administrator knows what to do.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case sqlite(code: Int32, message: String, path: String)
+    case newerSchema(path: String, found: Int, known: Int)
+    case wrongKeySize(bytes: Int)
+    /// A token could not be decrypted: a different key, or a ciphertext not of this grant.
+    case cannotDecrypt(grant: String)
+    case grantNotFound(grant: String)
+    /// Another process (or an earlier run of this one) holds the refresh of this grant.
+    case refreshInFlight(grant: String, owner: String)
+    /// The claim on a refresh was lost before its outcome could be written.
+    case claimLost(grant: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason):
+            "cannot open the database \(path): \(reason) (check the path in `database` and that the directory is writable by the daemon's user)"
+        case let .sqlite(code, message, path):
+            "database \(path): \(message) (SQLite code \(code))"
+        case let .newerSchema(path, found, known):
+            "database \(path) has schema version \(found), newer than this imanage-tokend knows (\(known)): upgrade imanage-tokend or restore an older database"
+        case let .wrongKeySize(bytes):
+            "the token key has \(bytes) bytes, it must have exactly 32: generate one with `head -c 32 /dev/urandom > token.key && chmod 600 token.key`"
+        case let .cannotDecrypt(grant):
+            "the tokens of \(grant) cannot be decrypted: key_file is not the key this database was written with, or the row was tampered with"
+        case let .grantNotFound(grant):
+            "no grant for \(grant)"
+        case let .refreshInFlight(grant, owner):
+            "a refresh of \(grant) is already in flight (\(owner)); try again in a few seconds"
+        case let .claimLost(grant):
+            "the refresh of \(grant) was taken over or the grant was removed while it ran"
+        }
+    }
+}
