@@ -140,7 +140,7 @@ import Testing
             Issue.record("fruit is not an array")
             return
         }
-        #expect(fruits.count == 2)
+        try #require(fruits.count == 2)
         #expect(table(table(fruits[0])?["physical"]?.value)?["color"]?.value == .string("red"))
     }
 
