@@ -1,0 +1,68 @@
+import Foundation
+import TokendPolicy
+
+/// The daemon's configuration, read from its TOML file, checked and resolved: paths absolute,
+/// secrets read, URLs normalised, defaults filled in. Nothing starts on a bad configuration.
+public struct TokendConfiguration: Sendable {
+    public static let defaultPath = "/etc/imanage-tokend/imanage-tokend.toml"
+
+    /// The configuration file it came from (absolute).
+    public var path: String
+    /// The SQLite database (absolute).
+    public var database: String
+    /// The token encryption key, read from `keyFile`.
+    public var key: SecretBytes
+    /// The key file actually read (in `$CREDENTIALS_DIRECTORY` or at its path).
+    public var keyFile: String
+    /// Where people reach the daemon's pages, without a trailing slash.
+    public var publicURL: URL
+    /// The redirect URL to register in iManage: `publicURL` + `/oauth/callback`.
+    public var redirectURL: URL
+    public var listen: ListenAddress
+    /// The local token API's Unix socket (absolute).
+    public var apiSocket: String
+    /// Extra PEM trust roots for talking to iManage (private CAs, tests), or `nil` for the system's.
+    public var caFile: String?
+    public var refresh: RefreshSettings
+    /// The pre-registered application used by organisations with `use_default_configuration`.
+    public var cloudApplication: ClientCredentialsConfig?
+    public var organisations: [OrganisationConfig]
+
+    public init(
+        path: String, database: String, key: SecretBytes, keyFile: String, publicURL: URL,
+        listen: ListenAddress, apiSocket: String, caFile: String? = nil, refresh: RefreshSettings = RefreshSettings(),
+        cloudApplication: ClientCredentialsConfig? = nil, organisations: [OrganisationConfig]
+    ) {
+        self.path = path
+        self.database = database
+        self.key = key
+        self.keyFile = keyFile
+        self.publicURL = publicURL
+        self.redirectURL = Self.redirectURL(for: publicURL)
+        self.listen = listen
+        self.apiSocket = apiSocket
+        self.caFile = caFile
+        self.refresh = refresh
+        self.cloudApplication = cloudApplication
+        self.organisations = organisations
+    }
+
+    /// The organisation called `name`, if configured.
+    public func organisation(named name: String) -> OrganisationConfig? {
+        organisations.first { $0.name == name }
+    }
+
+    /// Reads, checks and resolves the configuration file at `path`. Secrets named by `*_file`
+    /// are looked up in `environment["CREDENTIALS_DIRECTORY"]` first.
+    ///
+    /// Throws every problem found, each with its file, line and key.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> TokendConfiguration {
+        try ConfigurationLoader(path: path, environment: environment).load()
+    }
+
+    static func redirectURL(for publicURL: URL) -> URL {
+        publicURL.appending(encodedPath: "/oauth/callback")
+    }
+}
