@@ -11,6 +11,7 @@ extension EmulatorCore {
         }
         var minted: [TokenKey] = []
         minted.reserveCapacity(count)
+        state.withLock { $0.ledger.reserveCapacity(additionalGrants: count) }
         while minted.count < count {
             let keys = TokenKey.random(count: min(Self.mintBatchSize, count - minted.count))
             let stored = try state.withLock { (state) throws(EmulatorError) -> [TokenKey] in

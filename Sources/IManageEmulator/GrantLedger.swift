@@ -55,9 +55,15 @@ struct GrantLedger: Sendable {
         return index
     }
 
+    /// Makes room for `count` more grants, growing geometrically (reserving exactly what is
+    /// asked, batch after batch, would copy and rehash everything each time).
     mutating func reserveCapacity(additionalGrants count: Int) {
-        grants.reserveCapacity(grants.count + count)
-        refreshTokens.reserveCapacity(refreshTokens.count + count)
+        let grantsNeeded = grants.count + count
+        if grants.capacity < grantsNeeded { grants.reserveCapacity(max(grantsNeeded, grants.capacity * 2)) }
+        let tokensNeeded = refreshTokens.count + count
+        if refreshTokens.capacity < tokensNeeded {
+            refreshTokens.reserveCapacity(max(tokensNeeded, refreshTokens.capacity * 2))
+        }
     }
 
     func grant(_ index: Int) -> Grant { grants[index] }
