@@ -15,23 +15,23 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "imanage-emulator",
         abstract: "An emulated iManage Work server (OAuth 2.0 and the REST API) for demos and tests.",
         discussion: """
-            Serves the demo deployment: customer 1, libraries ACTIVE, ARCHIVE and LITIGATION,
-            users ALICE, BOB and CAROL, and the OAuth client "tokend-demo" (secret "demo-secret")
-            which may redirect to any loopback http(s) URL. Point the daemon's authorization,
+            Serves the demo deployment: customer 1, libraries ACTIVE, ARCHIVE and LITIGATION, \
+            users ALICE, BOB and CAROL, and the OAuth client "tokend-demo" (secret "demo-secret"), \
+            which may redirect to any loopback http(s) URL. Point the daemon's authorization, \
             token and endpoint URLs at the printed base URL.
 
-            iManage paths: /auth/oauth2/authorize, /auth/oauth2/token, /api,
-            /work/api/v2/customers/1/libraries, .../libraries/{lib}/groups/NRTADMIN/members.
-            The control API (faults, revoking users, minting grants, stats) is described at
-            GET /_emulator/.
+            iManage paths: /auth/oauth2/authorize, /auth/oauth2/token, /api, \
+            /work/api/v2/customers/1/libraries and \
+            /work/api/v2/customers/1/libraries/{library}/groups/NRTADMIN/members. \
+            The control API (faults, revoking users, minting grants, stats) is listed at GET /_emulator/.
 
             Examples:
               imanage-emulator
               imanage-emulator --port 8400 --access-token-lifetime 60 --rotation --grace 30
               curl -s http://127.0.0.1:8400/_emulator/stats
 
-            Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. All state lives in memory and is
-            lost when it stops.
+            Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. All state lives in memory and is lost \
+            when it stops.
             """
     )
 
