@@ -1,0 +1,120 @@
+/// What the emulator knows about a refresh token, read without consuming anything.
+public struct RefreshTokenInspection: Sendable, Equatable {
+    public enum State: String, Sendable {
+        /// The grant's current refresh token; a refresh with it would succeed.
+        case active
+        /// Replaced by a newer token of the same grant (rotation); within grace it still works.
+        case rotated
+        /// Its grant was revoked (user revoked, code or token reuse, or by the control API).
+        case revoked
+        /// Its grant's refresh lifetime has run out.
+        case expired
+        /// Never issued by this emulator.
+        case unknown
+    }
+
+    public var state: State
+    /// The user id of the grant, when the token is known.
+    public var user: String?
+    /// The client id of the grant, when the token is known.
+    public var clientID: String?
+}
+
+/// Errors of the control operations (and of starting the emulator).
+public enum EmulatorError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case unknownUser(String)
+    case unknownLibrary(String)
+    case unknownClient(String)
+    case clientIssuesNoRefreshTokens(String)
+    case invalidArgument(String)
+    case failedToStart(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let message): "invalid emulator configuration: \(message)"
+        case .unknownUser(let id): "unknown user \(id)"
+        case .unknownLibrary(let id): "unknown library \(id)"
+        case .unknownClient(let id): "unknown client \(id)"
+        case .clientIssuesNoRefreshTokens(let id): "client \(id) is not allowed refresh tokens"
+        case .invalidArgument(let message): message
+        case .failedToStart(let message): "the emulator could not start: \(message)"
+        }
+    }
+
+    /// The short machine-readable code used in control API error answers.
+    var code: String {
+        switch self {
+        case .invalidConfiguration: "invalid_configuration"
+        case .unknownUser: "unknown_user"
+        case .unknownLibrary: "unknown_library"
+        case .unknownClient: "unknown_client"
+        case .clientIssuesNoRefreshTokens: "no_refresh_tokens"
+        case .invalidArgument: "invalid_argument"
+        case .failedToStart: "failed_to_start"
+        }
+    }
+}
+
+extension EmulatorState {
+    /// The canonical id of a user named by id or email, or `unknownUser`.
+    func requireUser(_ name: String) throws(EmulatorError) -> String {
+        guard let id = directory.userID(named: name) else { throw .unknownUser(name) }
+        return id
+    }
+
+    /// Creates grants directly, as if the user had signed in `count` times; returns the refresh tokens.
+    mutating func mintGrants(user: String, clientID: String, keys: [TokenKey]) throws(EmulatorError) -> [TokenKey] {
+        let userID = try requireUser(user)
+        guard let client = directory.client(clientID) else { throw .unknownClient(clientID) }
+        guard client.issueRefreshTokens else { throw .clientIssuesNoRefreshTokens(clientID) }
+        let expiry = now + Double(settings.refreshTokenLifetime)
+        ledger.reserveCapacity(additionalGrants: keys.count)
+        for key in keys {
+            _ = ledger.createGrant(
+                userID: userID, clientID: clientID, withRefreshToken: true, refreshToken: key, refreshExpiresAt: expiry)
+        }
+        return keys
+    }
+
+    func inspect(refreshToken text: String) -> RefreshTokenInspection {
+        guard let key = TokenKey(text: text), let record = ledger.refreshTokenRecord(key) else {
+            return RefreshTokenInspection(state: .unknown, user: nil, clientID: nil)
+        }
+        let grant = ledger.grant(record.grant)
+        let state: RefreshTokenInspection.State =
+            if grant.isRevoked { .revoked }
+            else if now >= grant.refreshExpiresAt { .expired }
+            else if record.rotatedAt != nil { .rotated }
+            else { .active }
+        return RefreshTokenInspection(state: state, user: grant.userID, clientID: grant.clientID)
+    }
+
+    /// Revokes the grant a refresh token belongs to; false when the token is unknown.
+    mutating func revokeGrant(refreshToken text: String) -> Bool {
+        guard let key = TokenKey(text: text), let record = ledger.refreshTokenRecord(key) else { return false }
+        ledger.revoke(grant: record.grant)
+        return true
+    }
+
+    /// Revokes every grant of the user and refuses their sign-ins until restored.
+    mutating func revokeUser(_ name: String) throws(EmulatorError) {
+        let id = try requireUser(name)
+        directory.setEnabled(false, userID: id)
+        ledger.revokeAll(ofUser: id)
+    }
+
+    /// Lets a revoked user sign in again (their old grants stay revoked).
+    mutating func restoreUser(_ name: String) throws(EmulatorError) {
+        let id = try requireUser(name)
+        directory.setEnabled(true, userID: id)
+    }
+
+    mutating func setNRTAdmin(_ member: Bool, user name: String, library: String) throws(EmulatorError) {
+        let id = try requireUser(name)
+        guard directory.library(library) != nil else { throw .unknownLibrary(library) }
+        _ = member
+            ? directory.addNRTAdmin(userID: id, library: library)
+            : directory.removeNRTAdmin(userID: id, library: library)
+    }
+}

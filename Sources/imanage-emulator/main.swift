@@ -1,1 +1,0 @@
-print("imanage-emulator: not built yet")
