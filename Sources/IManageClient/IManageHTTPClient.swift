@@ -14,6 +14,7 @@ public final class IManageHTTPClient: Sendable {
     private let httpClient: HTTPClient
     private let settings: IManageClientSettings
     private let logger: Logger
+    private let transportLogger: Logger
 
     /// - Throws: `TrustRootsError` when `settings.trustRootsFile` cannot be read.
     public init(
@@ -28,10 +29,14 @@ public final class IManageHTTPClient: Sendable {
             decompression: .disabled)
         // A refused or failing connection fails the request at once; the engine's backoff retries.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // AsyncHTTPClient's own connection chatter only at trace level: at debug it would drown ours.
+        var transportLogger = logger
+        if logger.logLevel > .trace { transportLogger.logLevel = max(logger.logLevel, .info) }
         self.httpClient = HTTPClient(
-            eventLoopGroup: eventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
+            eventLoopGroup: eventLoopGroup, configuration: configuration, backgroundActivityLogger: transportLogger)
         self.settings = settings
         self.logger = logger
+        self.transportLogger = transportLogger
     }
 
     /// Closes the connections. Requests made afterwards fail (transiently).
@@ -162,7 +167,7 @@ public final class IManageHTTPClient: Sendable {
         let timeout = settings.requestTimeout
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeout, 0) * 1000))
         let maximumBodySize = settings.maximumBodySize
-        let (httpClient, logger) = (self.httpClient, self.logger)
+        let (httpClient, logger) = (self.httpClient, self.transportLogger)
         do {
             let answer = try await withRequestDeadline(seconds: timeout) {
                 let response = try await httpClient.execute(request, deadline: deadline, logger: logger)

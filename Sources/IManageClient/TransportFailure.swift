@@ -53,7 +53,8 @@ enum TransportFailure {
             return "could not resolve \(host) (DNS lookup failed); check the host name in the URL and the DNS settings"
         }
         if let ioError: IOError = find(in: error) {
-            return "could not connect to \(host)\(port.map { ":\($0)" } ?? ""): " + socketReason(ioError.errnoCode)
+            let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            return "could not connect to \(shownHost)\(port.map { ":\($0)" } ?? ""): " + socketReason(ioError.errnoCode)
         }
         return "the request to \(host) failed: " + ResponseRedactor.redact(String(describing: error))
     }
