@@ -48,8 +48,7 @@ enum TransportFailure {
         default:
             break
         }
-        if let unknownHost: SocketAddressError.UnknownHost = find(in: error) {
-            _ = unknownHost
+        if (find(in: error) as SocketAddressError.UnknownHost?) != nil {
             return "could not resolve \(host) (DNS lookup failed); check the host name in the URL and the DNS settings"
         }
         if let ioError: IOError = find(in: error) {

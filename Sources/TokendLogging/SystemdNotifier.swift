@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,7 +18,7 @@ public struct SystemdNotifier: Sendable {
     /// Ping at half this interval.
     public let watchdogInterval: Duration?
 
-    public init(environment: [String: String], processID: Int32 = getpid()) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, processID: Int32 = getpid()) {
         let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         socketPath = path
         watchdogInterval = Self.watchdogInterval(environment: environment, processID: processID)

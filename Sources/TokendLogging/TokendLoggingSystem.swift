@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Sets up swift-log for the daemon and its subcommands: once per process, first thing.
@@ -18,7 +19,7 @@ public enum TokendLoggingSystem {
     @discardableResult
     public static func bootstrap(
         level: Logger.Level? = nil,
-        environment: [String: String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         identifier: String = "imanage-tokend",
         metadataProvider: Logger.MetadataProvider? = nil
     ) -> LogLevelSetting {
