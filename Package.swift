@@ -25,7 +25,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
@@ -87,6 +88,9 @@ let package = Package(
             name: "IManageEmulator",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -102,25 +106,39 @@ let package = Package(
         ),
 
         .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
-        .testTarget(name: "ConfigTests", dependencies: ["TokendConfig"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["TokendConfig", "TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite"], swiftSettings: strict),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
                 "IManageEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ClientTests",
             dependencies: [
-                "IManageClient",
+                "IManageClient", "TokendPolicy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LoggingTests", dependencies: ["TokendLogging"], swiftSettings: strict),
+        .testTarget(
+            name: "LoggingTests",
+            dependencies: ["TokendLogging", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CLITests", dependencies: ["TokendCLI"], swiftSettings: strict),
     ]
 )

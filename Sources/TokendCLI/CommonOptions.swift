@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import TokendConfig
+
+/// `--config FILE`, taken by every subcommand.
+public struct ConfigOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The configuration file.",
+            discussion: "Default: $IMANAGE_TOKEND_CONFIG, else \(TokendConfiguration.defaultPath).",
+            valueName: "file"))
+    var config: String?
+
+    public init() {}
+
+    /// The file to read: the flag, then `$IMANAGE_TOKEND_CONFIG`, then the standard path.
+    var path: String {
+        config ?? ProcessInfo.processInfo.environment["IMANAGE_TOKEND_CONFIG"] ?? TokendConfiguration.defaultPath
+    }
+
+    /// Loads the configuration, or prints every problem and exits 78 (EX_CONFIG): nothing starts on a bad configuration.
+    func load() throws -> TokendConfiguration {
+        do {
+            return try TokendConfiguration.load(path: path)
+        } catch {
+            printError("imanage-tokend: the configuration has \(error.problems.count == 1 ? "a problem" : "\(error.problems.count) problems"):")
+            for problem in error.problems { printError("  \(problem)") }
+            throw ExitCode(78)
+        }
+    }
+}
+
+/// Which grant a command is about: `--organisation ORG` with `--library LIB` or `--user USER`.
+public struct GrantSelection: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The organisation, as named in the configuration.", valueName: "org"))
+    var organisation: String?
+
+    @Option(name: .long, help: ArgumentHelp("A library id (the Tracker model), e.g. ACTIVE.", valueName: "lib"))
+    var library: String?
+
+    @Option(name: .long, help: ArgumentHelp("An iManage user id or email.", valueName: "user"))
+    var user: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if library != nil, user != nil {
+            throw ValidationError("give --library or --user, not both")
+        }
+        if (library != nil || user != nil), organisation == nil {
+            throw ValidationError("--library and --user need --organisation")
+        }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Said by a subcommand whose capability is not in this build yet, instead of pretending.
+func notBuiltYet(_ command: String, _ what: String) -> ExitCode {
+    printError("imanage-tokend \(command): \(what) is not built yet in this version; nothing was done.")
+    return ExitCode(69)  // EX_UNAVAILABLE
+}

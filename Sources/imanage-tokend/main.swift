@@ -1,1 +1,0 @@
-print("imanage-tokend: not built yet")

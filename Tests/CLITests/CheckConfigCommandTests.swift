@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// Runs the built `imanage-tokend` binary, as an administrator would.
+struct TokendProcess {
+    static var binary: URL {
+        // The test bundle sits in the build folder beside the products.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("imanage-tokend").path),
+              directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("imanage-tokend")
+    }
+
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "CREDENTIALS_DIRECTORY")
+        env.removeValue(forKey: "IMANAGE_TOKEND_CONFIG")
+        process.environment = env.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A copy of `etc/imanage-tokend` with its credentials at mode 0600, as an administrator installs it.
+struct ExampleConfigCopy {
+    let directory: URL
+    var configPath: String { directory.appendingPathComponent("imanage-tokend.toml").path }
+
+    init() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-cli-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: repository.appendingPathComponent("etc/imanage-tokend"), to: directory)
+        let credentials = directory.appendingPathComponent("example-credentials")
+        for name in try FileManager.default.contentsOfDirectory(atPath: credentials.path) {
+            chmod(credentials.appendingPathComponent(name).path, 0o600)
+        }
+    }
+
+    func secrets() throws -> [String] {
+        let credentials = directory.appendingPathComponent("example-credentials")
+        return try FileManager.default.contentsOfDirectory(atPath: credentials.path)
+            .filter { !$0.hasPrefix(".") && $0 != "token.key" }
+            .map { try String(contentsOf: credentials.appendingPathComponent($0), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: directory) }
+}
+
+@Suite("imanage-tokend check-config", .serialized)
+struct CheckConfigCommandTests {
+    @Test("the example configuration is valid and printed without its secrets")
+    func exampleIsValid() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        let outcome = try TokendProcess.run(["check-config", "--config", copy.configPath])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.contains("/oauth/callback"))
+        #expect(outcome.stdout.contains("https://cloudimanage.com"))
+        #expect(outcome.stdout.contains("sha256:"))
+        for secret in try copy.secrets() where !secret.isEmpty {
+            #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret))
+        }
+    }
+
+    @Test("$IMANAGE_TOKEND_CONFIG names the file when --config is not given")
+    func environmentNamesTheFile() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        let outcome = try TokendProcess.run(["check-config"], environment: ["IMANAGE_TOKEND_CONFIG": copy.configPath])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+    }
+
+    @Test("a broken copy exits non-zero naming the file, the line and the key")
+    func brokenCopy() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        let original = try String(contentsOfFile: copy.configPath, encoding: .utf8)
+        let text = "# an administrator's typo below\nretries = 3\n" + original
+        try text.write(toFile: copy.configPath, atomically: true, encoding: .utf8)
+        let lineOfKey = 2
+        let outcome = try TokendProcess.run(["check-config", "--config", copy.configPath])
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("imanage-tokend.toml:\(lineOfKey)"), "stderr: \(outcome.stderr)")
+        #expect(outcome.stderr.contains("retries"))
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test("world-readable secret files are refused with the fix")
+    func worldReadableSecret() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        chmod(copy.directory.appendingPathComponent("example-credentials/token.key").path, 0o644)
+        let outcome = try TokendProcess.run(["check-config", "--config", copy.configPath])
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("chmod 600"))
+    }
+
+    @Test("subcommands not built yet say so and exit non-zero, printing no result")
+    func pendingSubcommands() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        for command in [["run"], ["history"], ["token", "--organisation", "acme", "--library", "ACTIVE"]] {
+            let outcome = try TokendProcess.run(command + ["--config", copy.configPath])
+            #expect(outcome.status == 69, "\(command)")
+            #expect(outcome.stdout.isEmpty)
+            #expect(outcome.stderr.contains("not built yet"))
+        }
+        let status = try TokendProcess.run(["status", "--config", copy.configPath])
+        #expect(status.status == 3)
+    }
+
+    @Test("the command line refuses a library and a user together")
+    func argumentValidation() throws {
+        let outcome = try TokendProcess.run(["token", "--organisation", "acme", "--library", "A", "--user", "B"])
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("not both"))
+    }
+}

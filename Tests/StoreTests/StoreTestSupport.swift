@@ -1,0 +1,41 @@
+import Foundation
+import TokendPolicy
+@testable import TokendStore
+
+/// A fresh database file in its own temporary directory, removed by `cleanUp()`.
+struct TemporaryDatabase {
+    let directory: URL
+    let path: String
+    let key: [UInt8]
+
+    init() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-store-\(UUID().uuidString)")
+        path = directory.appendingPathComponent("tokend.sqlite").path
+        key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+    }
+
+    func open(_ mode: GrantStore.Mode = .readWrite) throws -> GrantStore {
+        try GrantStore(path: path, key: key, mode: mode)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: directory) }
+
+    /// Every byte of the database and its WAL, as the disk holds them.
+    func rawBytes() throws -> Data {
+        var data = Data()
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            data.append(try Data(contentsOf: URL(fileURLWithPath: path + suffix)))
+        }
+        return data
+    }
+}
+
+let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
+
+func authorisation(_ key: GrantKey, refresh: String, access: String, now: Date = Date()) -> NewAuthorisation {
+    NewAuthorisation(
+        key: key, identity: alice,
+        refreshToken: IssuedToken(token: refresh, issuedAt: now, expiresAt: now.addingTimeInterval(365 * 86_400)),
+        accessToken: IssuedToken(token: access, issuedAt: now, expiresAt: now.addingTimeInterval(1800)),
+        nextRefreshAt: now.addingTimeInterval(900), message: "authorised by Alice Admin")
+}
