@@ -142,6 +142,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CLITests", dependencies: ["TokendCLI"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["TokendEngine"], swiftSettings: strict),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "TokendEngine", "TokendStore", "TokendPolicy", "IManageClient", "IManageEmulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -1,0 +1,136 @@
+import Foundation
+import IManageClient
+import TokendPolicy
+import TokendStore
+
+/// Where and as whom one organisation's grants are refreshed.
+public struct RefreshTarget: Sendable {
+    public var tokenURL: URL
+    public var credentials: ClientCredentials
+
+    public init(tokenURL: URL, credentials: ClientCredentials) {
+        self.tokenURL = tokenURL
+        self.credentials = credentials
+    }
+}
+
+/// What one refresh attempt came to.
+public struct RefreshAttempt: Sendable {
+    /// Another live process holds this grant's refresh, or the grant went away: nothing was sent.
+    public var skipped = false
+    public var transition: StatusTransition?
+    /// When the grant should be looked at next (`nil`: not until a person acts).
+    public var nextRefreshAt: Date?
+    public var failure: RefreshFailure?
+    /// The refresh took over a claim left by a process that stopped mid-refresh.
+    public var followedInterruptedRefresh = false
+}
+
+/// Refreshes one grant: claims it durably before the request, asks iManage, and writes the
+/// outcome (tokens, expiries, status, next refresh, event) in one transaction, by the policy.
+public struct GrantRefresher: Sendable {
+    public let store: GrantStore
+    public let client: IManageHTTPClient
+    public let policy: RefreshPolicy
+    /// This process's name on its claims ("daemon:PID:START" or "cli:PID").
+    public let owner: String
+    /// How long a claim is honoured before it is presumed abandoned: longer than any request.
+    public var claimLease: TimeInterval { policy.settings.requestTimeout + policy.settings.connectTimeout + 30 }
+    let now: @Sendable () -> Date
+    let unitRandom: @Sendable () -> Double
+    let ownerIsGone: @Sendable (String) -> Bool
+
+    public init(
+        store: GrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
+        now: @escaping @Sendable () -> Date = { Date() },
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
+        self.store = store
+        self.client = client
+        self.policy = policy
+        self.owner = owner
+        self.now = now
+        self.unitRandom = unitRandom
+        self.ownerIsGone = ownerIsGone
+    }
+
+    public func refresh(grantID: Int64, at target: RefreshTarget) async throws -> RefreshAttempt {
+        guard let claim = try await store.claimRefresh(
+            id: grantID, owner: owner, now: now(), lease: claimLease, ownerIsGone: ownerIsGone)
+        else { return RefreshAttempt(skipped: true) }
+
+        let answer = await client.refresh(
+            tokenURL: target.tokenURL, credentials: target.credentials, refreshToken: claim.refreshToken)
+        let update = outcome(of: answer, for: claim, at: now())
+        do {
+            let transition = try await store.apply(update, toGrant: grantID, claimedBy: owner, now: now())
+            return RefreshAttempt(
+                transition: transition, nextRefreshAt: update.nextRefreshAt, failure: update.failure,
+                followedInterruptedRefresh: claim.abandonedClaim != nil)
+        } catch StoreError.claimLost, StoreError.grantNotFound {
+            // Re-authorised or revoked while the request was out: the newer state stands.
+            return RefreshAttempt(skipped: true)
+        }
+    }
+
+    /// The update an answer of the token endpoint leads to, by the refresh policy.
+    func outcome(of answer: Result<TokenResponse, RefreshFailure>, for claim: ClaimedRefresh, at now: Date) -> GrantUpdate {
+        let record = claim.record
+        let interrupted = claim.abandonedClaim != nil
+        switch answer {
+        case .success(let tokens):
+            let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
+            var update = GrantUpdate(
+                status: .authorized,
+                message: interrupted
+                    ? "refreshed after an interrupted refresh whose outcome was uncertain"
+                    : (record.status == .authorized ? "refreshed" : "refreshed again after \(record.status.rawValue)"),
+                nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: unitRandom()))
+            update.alwaysRecordEvent = interrupted
+            update.succeeded = true
+            update.newAccessToken = access
+            update.newRefreshToken = tokens.refreshToken.map {
+                IssuedToken(token: $0, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now))
+            }
+            return update
+
+        case .failure(let failure):
+            switch failure.failureClass {
+            case .transient:
+                let delay = policy.retryDelay(
+                    afterFailures: record.consecutiveFailures + 1, retryAfter: failure.retryAfter, unitRandom: unitRandom())
+                var next = now.addingTimeInterval(delay)
+                // Look again when the access token runs out, if that comes first, so the status turns `expired` on time.
+                if let expiry = record.accessExpiresAt, expiry > now, expiry < next {
+                    next = max(expiry, now.addingTimeInterval(policy.settings.minimumInterval))
+                }
+                let status = policy.passingFailureStatus(accessExpiresAt: record.accessExpiresAt, now: now)
+                var update = GrantUpdate(
+                    status: status, message: "refresh failed, retrying: \(failure.description)", nextRefreshAt: next)
+                update.failure = failure
+                return update
+            case .grantDead:
+                let message = interrupted
+                    ? "the refresh token was refused after an interrupted refresh: a rotation was probably lost "
+                        + "(iManage replaced the refresh token but the new one was never saved); authorise again"
+                    : "the refresh token was refused: authorise again"
+                var update = GrantUpdate(status: .needsReauth, message: message, nextRefreshAt: nil)
+                update.failure = RefreshFailure(
+                    failure.failureClass, httpStatus: failure.httpStatus, oauthError: failure.oauthError,
+                    detail: interrupted ? "rotation probably lost: \(failure.detail)" : failure.detail,
+                    responseExcerpt: failure.responseExcerpt)
+                return update
+            case .clientRefused:
+                let delay = policy.retryDelay(
+                    afterFailures: record.consecutiveFailures + 1, retryAfter: failure.retryAfter, unitRandom: unitRandom())
+                var update = GrantUpdate(
+                    status: .clientError,
+                    message: "the organisation's client id or secret was refused: check client_id and client_secret_file",
+                    nextRefreshAt: now.addingTimeInterval(delay))
+                update.failure = failure
+                return update
+            }
+        }
+    }
+}
