@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "TokendEngine", "TokendStore", "TokendPolicy", "IManageClient", "IManageEmulator",
+                "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

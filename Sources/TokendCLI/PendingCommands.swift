@@ -3,17 +3,6 @@ import ArgumentParser
 // The subcommands of the contract whose capability is not built yet. Each says so and exits 69
 // (EX_UNAVAILABLE) rather than printing anything that looks like a result.
 
-struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the daemon: keep every grant fresh (systemd Type=notify).")
-    @OptionGroup var config: ConfigOption
-
-    func run() async throws {
-        _ = try config.load()
-        throw notBuiltYet("run", "the refresh engine")
-    }
-}
-
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -64,17 +53,4 @@ struct RevokeCommand: AsyncParsableCommand {
     @OptionGroup var grant: GrantSelection
 
     func run() async throws { throw notBuiltYet("revoke", "revoking") }
-}
-
-struct ImportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "import",
-        abstract: "Bring in an existing refresh token for a library or a user.",
-        discussion: "The token is read from FILE (- for standard input), never from the command line where ps would show it.")
-    @OptionGroup var config: ConfigOption
-    @OptionGroup var grant: GrantSelection
-    @Option(name: .long, help: ArgumentHelp("File holding the refresh token, or - for standard input.", valueName: "file"))
-    var refreshTokenFile: String
-
-    func run() async throws { throw notBuiltYet("import", "importing a refresh token") }
 }

@@ -113,7 +113,7 @@ struct CheckConfigCommandTests {
     func pendingSubcommands() throws {
         let copy = try ExampleConfigCopy()
         defer { copy.cleanUp() }
-        for command in [["run"], ["history"], ["token", "--organisation", "acme", "--library", "ACTIVE"]] {
+        for command in [["history"], ["revoke", "--organisation", "acme", "--library", "ACTIVE"], ["token", "--organisation", "acme", "--library", "ACTIVE"]] {
             let outcome = try TokendProcess.run(command + ["--config", copy.configPath])
             #expect(outcome.status == 69, "\(command)")
             #expect(outcome.stdout.isEmpty)

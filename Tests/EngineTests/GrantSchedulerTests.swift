@@ -15,6 +15,8 @@ final class DueRecorder: Sendable {
 
     var ids: [Int64] { fired.withLock { $0.map(\.id) } }
     var worstLateness: TimeInterval { fired.withLock { $0.map { $0.at.timeIntervalSince($0.deadline) }.max() ?? 0 } }
+    /// The earliest any entry came out relative to its deadline (negative: too early).
+    var earliestMargin: TimeInterval { fired.withLock { $0.map { $0.at.timeIntervalSince($0.deadline) }.min() ?? 0 } }
 }
 
 @Suite("Grant scheduler: one wall-clock timer over a heap")
@@ -27,11 +29,11 @@ struct GrantSchedulerTests {
         scheduler.schedule(3, at: start.addingTimeInterval(0.30))
         scheduler.schedule(1, at: start.addingTimeInterval(0.10))
         scheduler.schedule(2, at: start.addingTimeInterval(0.20))
-        try await Task.sleep(for: .milliseconds(60))
-        #expect(recorder.ids.isEmpty, "a grant came out before its deadline")
-        try await Task.sleep(for: .milliseconds(400))
+        for _ in 0..<100 where recorder.ids.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(recorder.ids == [1, 2, 3])
-        #expect(recorder.worstLateness < 0.1, "worst lateness \(recorder.worstLateness) s")
+        #expect(recorder.earliestMargin >= -0.001, "a grant came out \(-recorder.earliestMargin) s before its deadline")
+        // Timeliness is measured by the benchmark; here only "not a poll interval late", even on a loaded machine.
+        #expect(recorder.worstLateness < 1, "worst lateness \(recorder.worstLateness) s")
         #expect(scheduler.statistics.pending == 0)
     }
 
@@ -41,7 +43,7 @@ struct GrantSchedulerTests {
         let scheduler = GrantScheduler(queue: DispatchQueue(label: "test")) { recorder.record($0) }
         scheduler.schedule(1, at: Date().addingTimeInterval(60))
         scheduler.schedule(2, at: Date().addingTimeInterval(0.05))
-        try await Task.sleep(for: .milliseconds(300))
+        for _ in 0..<100 where recorder.ids.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         #expect(recorder.ids == [2])
         #expect(scheduler.statistics.pending == 1)
         #expect(scheduler.nextDeadline.map { $0.timeIntervalSinceNow > 50 } == true)
@@ -53,7 +55,7 @@ struct GrantSchedulerTests {
         let scheduler = GrantScheduler(queue: DispatchQueue(label: "test")) { recorder.record($0) }
         let past = Date().addingTimeInterval(-10)
         scheduler.schedule((0..<1000).map { GrantScheduler.Entry(deadline: past.addingTimeInterval(Double($0) / 1000), grantID: Int64($0)) })
-        try await Task.sleep(for: .milliseconds(200))
+        for _ in 0..<100 where recorder.ids.count < 1000 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(recorder.ids == Array(0..<1000))
         #expect(scheduler.statistics.wakeUps <= 2)
     }
@@ -77,7 +79,8 @@ struct GrantSchedulerTests {
         scheduler.schedule(1, at: base.addingTimeInterval(0.05))
         scheduler.schedule(2, at: base.addingTimeInterval(1800))
         scheduler.schedule(3, at: base.addingTimeInterval(7200))
-        try await Task.sleep(for: .milliseconds(250))
+        for _ in 0..<100 where recorder.ids.count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(100))
         #expect(recorder.ids == [1, 2])
         #expect(scheduler.statistics.pending == 1)
     }

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import IManageClient
+import Logging
+import TokendConfig
+import TokendPolicy
+import TokendStore
+
+/// `import`: brings in an existing refresh token, verified at once.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bring in an existing refresh token for a library or a user.",
+        discussion: """
+            The token is read from FILE (- for standard input), never from the command line where ps \
+            would show it. It is verified at once with one refresh and a discovery call (who it belongs \
+            to); for a library, that person must be an NRTADMIN of it. Only then is the grant stored, \
+            replacing any earlier grant of that library or user. A running daemon picks it up at its next start.
+            """)
+
+    @OptionGroup var config: ConfigOption
+    @OptionGroup var grant: GrantSelection
+    @Option(name: .long, help: ArgumentHelp("File holding the refresh token, or - for standard input.", valueName: "file"))
+    var refreshTokenFile: String
+
+    func validate() throws {
+        if grant.organisation == nil || (grant.library == nil && grant.user == nil) {
+            throw ValidationError("import needs --organisation and one of --library or --user")
+        }
+    }
+
+    func run() async throws {
+        let configuration = try config.load()
+        guard let orgName = grant.organisation, let organisation = configuration.organisation(named: orgName) else {
+            throw fail("no organisation '\(grant.organisation ?? "")' in \(configuration.path)")
+        }
+        guard organisation.enabled else { throw fail("organisation '\(orgName)' is disabled (enabled = false)") }
+        let refreshToken = try readToken()
+
+        var logger = Logger(label: "imanage-tokend")
+        logger.logLevel = .warning
+        let client = try IManageHTTPClient(
+            settings: IManageClientSettings(
+                connectTimeout: configuration.refresh.connectTimeout, requestTimeout: configuration.refresh.requestTimeout,
+                trustRootsFile: configuration.caFile,
+                defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime),
+            logger: logger)
+        defer { Task { await client.shutdown() } }
+        let credentials = ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal())
+        let now = Date()
+
+        let tokens: TokenResponse
+        switch await client.refresh(tokenURL: organisation.tokenURL, credentials: credentials, refreshToken: refreshToken) {
+        case .success(let answer): tokens = answer
+        case .failure(let failure):
+            let advice = switch failure.failureClass {
+            case .grantDead: "the refresh token is not valid (expired, revoked or already rotated): authorise again"
+            case .clientRefused: "the organisation's client id or secret was refused: check client_id and client_secret_file"
+            case .transient: "iManage could not be reached or answered badly: try again later"
+            }
+            throw fail("the refresh token could not be verified: \(failure) — \(advice)")
+        }
+        let identity: IManageIdentity
+        switch await client.discover(discoveryURL: organisation.discoveryURL, accessToken: tokens.accessToken) {
+        case .success(let found): identity = found
+        case .failure(let failure): throw fail("discovery (who the token belongs to) failed: \(failure)")
+        }
+
+        let key: GrantKey
+        if let library = grant.library {
+            key = .library(library, of: orgName)
+            let url = organisation.nrtadminMembersURL(customerID: identity.customerID, library: library)
+            switch await client.groupMembers(url: url, accessToken: tokens.accessToken) {
+            case .success(let members) where members.contains(where: { $0.id.caseInsensitiveCompare(identity.userID) == .orderedSame }):
+                break
+            case .success:
+                throw fail("\(identity.userID) is not an NRTADMIN of library \(library): import a token of one of its NRTADMINs")
+            case .failure(let failure):
+                throw fail("could not check the NRTADMIN group of library \(library): \(failure)")
+            }
+        } else {
+            let wanted = grant.user ?? ""
+            guard wanted.caseInsensitiveCompare(identity.userID) == .orderedSame
+                || wanted.caseInsensitiveCompare(identity.email ?? "") == .orderedSame
+            else {
+                throw fail("the token belongs to \(identity.userID), not to \(wanted): nothing was stored")
+            }
+            key = .user(identity.userID, of: orgName)
+        }
+
+        let policy = RefreshPolicy(settings: configuration.refresh)
+        let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
+        let store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
+        let name = identity.name ?? identity.userID
+        try await store.saveAuthorisation(NewAuthorisation(
+            key: key,
+            identity: AuthorisedIdentity(
+                userID: identity.userID, email: identity.email ?? "", name: name, customerID: identity.customerID),
+            refreshToken: IssuedToken(
+                token: tokens.refreshToken ?? refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
+            accessToken: access,
+            nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: .random(in: 0..<1)),
+            nrtadminCheckedAt: key.kind == .library ? now : nil,
+            message: "imported, authorised by \(name)"))
+        print("imported \(key.kind.rawValue) \(key.subject) of \(orgName), authorised by \(name) (\(identity.userID))")
+    }
+
+    private func readToken() throws -> String {
+        let data: Data?
+        if refreshTokenFile == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: refreshTokenFile)
+        }
+        guard let data else { throw fail("cannot read --refresh-token-file \(refreshTokenFile)") }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty, token.utf8.count <= 8192, !token.contains(where: \.isWhitespace) else {
+            throw fail("--refresh-token-file \(refreshTokenFile) does not hold one refresh token (empty, too long, or several words)")
+        }
+        return token
+    }
+
+    private func fail(_ message: String) -> ExitCode {
+        printError("imanage-tokend import: \(message)")
+        return ExitCode(1)
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import IManageClient
+import Logging
+import TokendConfig
+import TokendEngine
+import TokendLogging
+import TokendStore
+
+/// `run`: the daemon.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: keep every grant fresh (systemd Type=notify).",
+        discussion: """
+            Loads the configuration (nothing starts on a bad one), takes the database's single-instance \
+            lock, schedules every grant (overdue ones first, spread out), and refreshes each access token \
+            at half its life. Logs go to the journal natively under systemd, else to stderr as key=value. \
+            SIGTERM or SIGINT stops it: no new refreshes, those in flight get a few seconds, exit 0.
+            """)
+
+    @OptionGroup var config: ConfigOption
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: $IMANAGE_TOKEND_LOG_LEVEL, else info).", valueName: "level"))
+    var logLevel: String?
+
+    /// How long refreshes in flight get to finish at shutdown; the rest are abandoned and retried at the next start.
+    static let shutdownGrace: Duration = .seconds(5)
+
+    func run() async throws {
+        let configuration = try config.load()
+        var level: Logger.Level?
+        if let logLevel {
+            guard let parsed = Logger.Level(rawValue: logLevel) else {
+                throw ValidationError("--log-level: expected trace, debug, info, notice, warning, error or critical")
+            }
+            level = parsed
+        }
+        TokendLoggingSystem.bootstrap(level: level)
+        let logger = Logger(label: "imanage-tokend")
+        let notifier = SystemdNotifier()
+
+        let lock: InstanceLock
+        do { lock = try InstanceLock(database: configuration.database) } catch {
+            printError("imanage-tokend run: \(error)")
+            throw ExitCode(75)  // EX_TEMPFAIL
+        }
+        let store: GrantStore
+        do {
+            store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
+        } catch {
+            printError("imanage-tokend run: \(error)")
+            throw ExitCode(1)
+        }
+        if store.tightenedPermissions {
+            logger.warning("the database \(configuration.database) was readable by others; narrowed to 0600")
+        }
+        let client = try IManageHTTPClient(
+            settings: IManageClientSettings(
+                connectTimeout: configuration.refresh.connectTimeout, requestTimeout: configuration.refresh.requestTimeout,
+                trustRootsFile: configuration.caFile,
+                defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime),
+            logger: logger)
+        let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
+        let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)
+        let started = try await engine.start()
+        let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
+        logger.info("imanage-tokend started: \(summary)")
+        notifier.ready()
+        notifier.status(summary)
+        let watchdog = Watchdog(notifier: notifier)
+
+        let received = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await engine.run(); return nil }
+            group.addTask { await TerminationSignals.wait() }
+            let signal = await group.next() ?? nil
+            notifier.stopping()
+            engine.stop()
+            group.addTask { try? await Task.sleep(for: Self.shutdownGrace); return nil }
+            _ = await group.next()
+            group.cancelAll()
+            return signal
+        }
+        watchdog.stop()
+        logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
+        await client.shutdown()
+        withExtendedLifetime(lock) {}
+    }
+}
+
+/// Pings systemd's watchdog at half its interval while the daemon runs.
+final class Watchdog {
+    private let timer: (any DispatchSourceTimer)?
+
+    init(notifier: SystemdNotifier) {
+        guard let interval = notifier.watchdogInterval else {
+            timer = nil
+            return
+        }
+        let half = max(interval / 2, .milliseconds(100))
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "imanage-tokend.watchdog"))
+        let nanoseconds = Int(half.components.seconds) * 1_000_000_000 + Int(half.components.attoseconds / 1_000_000_000)
+        timer.schedule(deadline: .now(), repeating: .nanoseconds(nanoseconds))
+        timer.setEventHandler { @Sendable in notifier.watchdog() }
+        timer.activate()
+        self.timer = timer
+    }
+
+    func stop() { timer?.cancel() }
+}

@@ -1,0 +1,156 @@
+import Dispatch
+import Foundation
+import IManageClient
+import Logging
+import TokendConfig
+import TokendPolicy
+import TokendStore
+
+/// The daemon's heart: schedules every grant, refreshes what falls due with bounded
+/// concurrency, reschedules by the outcome, and logs every status change with its journal fields.
+public final class RefreshEngine: Sendable {
+    private let configuration: TokendConfiguration
+    private let store: GrantStore
+    private let refresher: GrantRefresher
+    private let logger: Logger
+    private let now: @Sendable () -> Date
+    private let scheduler: GrantScheduler
+    private let due: AsyncStream<Int64>
+    private let dueContinuation: AsyncStream<Int64>.Continuation
+
+    public init(
+        configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.now = now
+        refresher = GrantRefresher(
+            store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh), owner: owner,
+            now: now, ownerIsGone: { other in RefreshEngine.ownerIsGone(other, me: owner) })
+        (due, dueContinuation) = AsyncStream.makeStream(of: Int64.self)
+        let continuation = dueContinuation
+        scheduler = GrantScheduler(queue: DispatchQueue(label: "imanage-tokend.scheduler"), now: now) { entries in
+            for entry in entries { continuation.yield(entry.grantID) }
+        }
+    }
+
+    /// A claim's owner has stopped: any other daemon (this one holds the single-instance lock),
+    /// or a CLI process that no longer exists.
+    static func ownerIsGone(_ other: String, me: String) -> Bool {
+        let parts = other.split(separator: ":")
+        switch parts.first {
+        case "daemon": return other != me
+        case "cli": return parts.count > 1 && Int32(parts[1]).map { kill($0, 0) != 0 && errno == ESRCH } == true
+        default: return false
+        }
+    }
+
+    /// Loads every grant and schedules it: those overdue, or whose refresh was out when the last
+    /// process stopped, first (soonest-expiring first), spread at the configured start-up rate.
+    /// Grants of organisations that are disabled or gone from the configuration become `disabled`.
+    @discardableResult
+    public func start() async throws -> (scheduled: Int, overdue: Int) {
+        let policy = RefreshPolicy(settings: configuration.refresh)
+        let startedAt = now()
+        let enabled = Set(configuration.organisations.filter(\.enabled).map(\.name))
+        var overdue: [ScheduleEntry] = []
+        var onTime: [GrantScheduler.Entry] = []
+        var toDisable: [Int64] = []
+        try store.forEachScheduleEntry { entry in
+            guard enabled.contains(entry.organisation) else {
+                if entry.status != .disabled { toDisable.append(entry.id) }
+                return
+            }
+            guard entry.status.isScheduled || entry.status == .disabled || entry.refreshWasInFlight else { return }
+            if entry.refreshWasInFlight || entry.status == .disabled || (entry.nextRefreshAt ?? .distantPast) <= startedAt {
+                overdue.append(entry)
+            } else if let next = entry.nextRefreshAt {
+                onTime.append(GrantScheduler.Entry(deadline: next, grantID: entry.id))
+            }
+        }
+        if !toDisable.isEmpty {
+            let transitions = try await store.setStatus(
+                .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration", now: startedAt)
+            transitions.filter(\.changed).forEach(log)
+        }
+        overdue.sort { ($0.accessExpiresAt ?? .distantPast) < ($1.accessExpiresAt ?? .distantPast) }
+        scheduler.schedule(onTime)
+        scheduler.schedule(overdue.enumerated().map {
+            GrantScheduler.Entry(deadline: policy.startupDeadline(forOverdueIndex: $0.offset, now: startedAt), grantID: $0.element.id)
+        })
+        return (onTime.count + overdue.count, overdue.count)
+    }
+
+    /// Refreshes what falls due until `stop()`, with at most `max_concurrent_refreshes` at once.
+    public func run() async {
+        let workers = max(1, configuration.refresh.maxConcurrentRefreshes)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask { [self] in
+                    for await grantID in due { await process(grantID) }
+                }
+            }
+        }
+    }
+
+    /// Stops taking new work; `run()` returns once the refreshes in flight have finished.
+    public func stop() {
+        dueContinuation.finish()
+    }
+
+    /// Schedules a grant that was authorised or imported while the daemon runs.
+    public func scheduleNow(_ grantID: Int64) {
+        scheduler.schedule(grantID, at: now())
+    }
+
+    public var pendingCount: Int { scheduler.statistics.pending }
+
+    private func process(_ grantID: Int64) async {
+        do {
+            guard let record = try store.record(id: grantID) else { return }
+            let current = now()
+            // A later entry of the same grant exists when its next refresh moved: this one is stale.
+            if record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1) { return }
+            guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
+                let transitions = try await store.setStatus(
+                    .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration", now: current)
+                transitions.filter(\.changed).forEach(log)
+                return
+            }
+            guard record.status.isScheduled || record.status == .disabled || record.inFlightOwner != nil else { return }
+            let target = RefreshTarget(
+                tokenURL: organisation.tokenURL,
+                credentials: ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal()))
+            let attempt = try await refresher.refresh(grantID: grantID, at: target)
+            guard !attempt.skipped else { return }
+            if let transition = attempt.transition {
+                if transition.changed || attempt.followedInterruptedRefresh {
+                    log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
+                } else {
+                    logger.debug("refreshed", metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
+                }
+            }
+            if let next = attempt.nextRefreshAt { scheduler.schedule(grantID, at: next) }
+        } catch {
+            // A database error: the grant keeps its stored state; look again after the first backoff step.
+            logger.error("could not refresh grant #\(grantID): \(error)")
+            scheduler.schedule(grantID, at: now().addingTimeInterval(configuration.refresh.backoffInitial))
+        }
+    }
+
+    private func log(_ transition: StatusTransition) {
+        log(transition, failure: nil, interrupted: false)
+    }
+
+    private func log(_ transition: StatusTransition, failure: RefreshFailure?, interrupted: Bool) {
+        let what = transition.key.kind == .library ? "library \(transition.key.subject)" : "user \(transition.key.subject)"
+        var message = "\(transition.key.organisation) \(what): \(transition.previous?.rawValue ?? "new") → \(transition.current.rawValue)"
+        if interrupted { message += " (after an interrupted refresh)" }
+        if let failure { message += ": \(failure)" }
+        logger.log(
+            level: GrantLogMetadata.level(of: transition.current), "\(message)",
+            metadata: GrantLogMetadata.fields(transition.key, status: transition.current, failure: failure))
+    }
+}

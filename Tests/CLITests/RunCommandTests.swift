@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@Suite("imanage-tokend run as a process", .serialized)
+struct RunCommandTests {
+    /// A minimal valid configuration in a fresh directory: no organisations, a new database.
+    func minimalConfiguration() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        FileManager.default.createFile(
+            atPath: directory.appendingPathComponent("token.key").path,
+            contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        try """
+            database = "tokend.sqlite"
+            key_file = "token.key"
+            public_url = "http://127.0.0.1:8080"
+            api_socket = "api.sock"
+            """.write(to: directory.appendingPathComponent("tokend.toml"), atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    @Test("a second run on the same database exits 75 naming the first; SIGTERM stops the first with 0")
+    func singleInstanceAndCleanStop() async throws {
+        let directory = try minimalConfiguration()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("tokend.toml").path
+
+        let first = Process()
+        first.executableURL = TokendProcess.binary
+        first.arguments = ["run", "--config", config]
+        let firstErr = Pipe()
+        first.standardError = firstErr
+        try first.run()
+        let database = directory.appendingPathComponent("tokend.sqlite").path
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: database + ".lock") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+
+        let second = try TokendProcess.run(["run", "--config", config])
+        #expect(second.status == 75)
+        #expect(second.stderr.contains("already using this database"))
+        #expect(second.stderr.contains("pid \(first.processIdentifier)"))
+
+        first.terminate()  // SIGTERM
+        first.waitUntilExit()
+        #expect(first.terminationReason == .exit)
+        #expect(first.terminationStatus == 0)
+        let log = String(decoding: firstErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("imanage-tokend started"))
+        #expect(log.contains("stopping"))
+        let mode = try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import IManageClient
+import IManageEmulator
+import Logging
+import Testing
+import TokendConfig
+import TokendPolicy
+import TokendStore
+@testable import TokendEngine
+
+/// A running engine over a real store and the emulator, with lifetimes of seconds.
+struct EngineFixture {
+    let emulator: IManageEmulator
+    let store: GrantStore
+    let client: IManageHTTPClient
+    let engine: RefreshEngine
+    let directory: URL
+    let runner: Task<Void, Never>
+
+    /// `organisations`: name → client secret (a wrong one makes that organisation's client refused).
+    static func start(
+        accessTokenLifetime: Int = 4, organisations: [String: String] = ["demo": "demo-secret"],
+        grants: [(organisation: String, library: String)]
+    ) async throws -> (EngineFixture, [GrantKey: String]) {
+        var emulatorConfiguration = EmulatorConfiguration.demo
+        emulatorConfiguration.port = 0
+        emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
+        let emulator = try await IManageEmulator.start(emulatorConfiguration)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-engine-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
+        var toml = """
+            database = "tokend.sqlite"
+            key_file = "token.key"
+            public_url = "http://127.0.0.1:8080"
+            api_socket = "api.sock"
+            [refresh]
+            minimum_interval_seconds = 0.5
+            backoff_initial_seconds = 1
+            backoff_max_seconds = 2
+            startup_refreshes_per_second = 100
+
+            """
+        for (name, secret) in organisations.sorted(by: { $0.key < $1.key }) {
+            FileManager.default.createFile(
+                atPath: directory.appendingPathComponent("\(name)-secret").path, contents: Data(secret.utf8),
+                attributes: [.posixPermissions: 0o600])
+            toml += """
+                [[organisation]]
+                name = "\(name)"
+                use_default_configuration = false
+                region = "custom"
+                authorization_url = "\(emulator.baseURL)"
+                token_url = "\(emulator.baseURL)"
+                client_id = "tokend-demo"
+                client_secret_file = "\(name)-secret"
+
+                """
+        }
+        let configPath = directory.appendingPathComponent("tokend.toml").path
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
+
+        let store = try GrantStore(path: configuration.database, key: key)
+        var tokens: [GrantKey: String] = [:]
+        for grant in grants {
+            let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
+            let grantKey = GrantKey.library(grant.library, of: grant.organisation)
+            tokens[grantKey] = token
+            try await store.saveAuthorisation(NewAuthorisation(
+                key: grantKey,
+                identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+                refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
+                accessToken: nil, nextRefreshAt: Date(), message: "authorised"))
+        }
+        let client = try IManageHTTPClient(
+            settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 3), logger: Logger(label: "test"))
+        let engine = RefreshEngine(
+            configuration: configuration, store: store, client: client, owner: "daemon:test", logger: Logger(label: "test"))
+        try await engine.start()
+        let runner = Task { await engine.run() }
+        return (EngineFixture(emulator: emulator, store: store, client: client, engine: engine, directory: directory, runner: runner), tokens)
+    }
+
+    func status(_ key: GrantKey) throws -> GrantStatus? { try store.record(for: key)?.status }
+
+    /// Waits until `condition` holds, polling every 50 ms, for at most `seconds`.
+    func wait(upTo seconds: Double, until condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
+
+    func stop() async {
+        engine.stop()
+        await runner.value
+        await client.shutdown()
+        await emulator.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("The refresh engine over real HTTP, with lifetimes of seconds", .serialized)
+struct RefreshEngineTests {
+    @Test("a grant is refreshed at half its access token's life, within the jitter, again and again")
+    func refreshesAtHalfLife() async throws {
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 4, grants: [("demo", "ACTIVE")])
+        let key = GrantKey.library("ACTIVE", of: "demo")
+        var refreshTimes: [Date] = []
+        let end = Date().addingTimeInterval(7.5)
+        while Date() < end {
+            if let last = try fixture.store.record(for: key)?.lastRefreshAt, last != refreshTimes.last, try fixture.store.tokens(for: key)?.accessToken != nil {
+                refreshTimes.append(last)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await fixture.stop()
+        // The first refresh is the overdue one at start-up; then every 2 s ± 10%, plus the request's own
+        // time (generous: a loaded CI machine; the exact jitter is tested in PolicyTests).
+        let intervals = zip(refreshTimes.dropFirst(), refreshTimes.dropFirst(2)).map { $1.timeIntervalSince($0) }
+        #expect(intervals.count >= 2, "refreshes at \(refreshTimes)")
+        for interval in intervals {
+            #expect(interval >= 1.8 - 0.05 && interval <= 2.2 + 0.5, "refreshed after \(interval) s")
+        }
+        #expect(try fixture.status(key) == .authorized)
+    }
+
+    @Test("an outage of the token endpoint: retrying then expired, never needs_reauth, few requests, quick recovery")
+    func outage() async throws {
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 3, grants: [("demo", "ACTIVE")])
+        let key = GrantKey.library("ACTIVE", of: "demo")
+        #expect(try await fixture.wait(upTo: 3) { try fixture.store.tokens(for: key)?.accessToken != nil })
+        fixture.emulator.resetStats()
+        let faultID = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
+        let outageStart = Date()
+        var seen: Set<GrantStatus> = []
+        while Date().timeIntervalSince(outageStart) < 6 {
+            if let status = try fixture.status(key) { seen.insert(status) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let requestsDuringOutage = fixture.emulator.stats().total(.token)
+        fixture.emulator.removeFault(id: faultID)
+        let recovered = try await fixture.wait(upTo: 3) { try fixture.status(key) == .authorized }
+        await fixture.stop()
+
+        #expect(seen.contains(.retrying))
+        #expect(seen.contains(.expired), "the 3 s access token ran out during a 6 s outage")
+        #expect(!seen.contains(.needsReauth))
+        // Backoff of 1–2 s over 6 s: at most one attempt per second plus the first.
+        #expect(requestsDuringOutage >= 3 && requestsDuringOutage <= 8, "\(requestsDuringOutage) requests in 6 s")
+        #expect(recovered, "not authorised again within one backoff step after the outage")
+        let events = try fixture.store.events(EventFilter(subject: "ACTIVE")).map(\.status)
+        #expect(events.suffix(3) == [.retrying, .expired, .authorized])
+    }
+
+    @Test("invalid_grant affects that grant only")
+    func invalidGrantIsolated() async throws {
+        let (fixture, tokens) = try await EngineFixture.start(grants: [("demo", "ACTIVE"), ("demo", "ARCHIVE")])
+        let active = GrantKey.library("ACTIVE", of: "demo"), archive = GrantKey.library("ARCHIVE", of: "demo")
+        #expect(fixture.emulator.revokeGrant(refreshToken: try #require(tokens[archive])))
+        let dead = try await fixture.wait(upTo: 5) { try fixture.status(archive) == .needsReauth }
+        try await Task.sleep(for: .seconds(2.5))
+        await fixture.stop()
+        #expect(dead)
+        #expect(try fixture.status(active) == .authorized)
+        #expect(try fixture.store.record(for: active)?.lastRefreshAt.map { Date().timeIntervalSince($0) < 3 } == true)
+    }
+
+    @Test("invalid_client pauses one organisation only")
+    func invalidClientIsolated() async throws {
+        let (fixture, _) = try await EngineFixture.start(
+            organisations: ["good": "demo-secret", "bad": "not-the-secret"], grants: [("good", "ACTIVE"), ("bad", "ACTIVE")])
+        let good = GrantKey.library("ACTIVE", of: "good"), bad = GrantKey.library("ACTIVE", of: "bad")
+        let refused = try await fixture.wait(upTo: 3) { try fixture.status(bad) == .clientError }
+        try await Task.sleep(for: .seconds(2))
+        let badRequests = fixture.emulator.stats().count(.token, .invalidClient)
+        await fixture.stop()
+        #expect(refused)
+        #expect(try fixture.status(good) == .authorized)
+        #expect(badRequests <= 4, "\(badRequests) refused requests in about 3 s: a retry storm")
+    }
+}
