@@ -17,6 +17,7 @@ public final class RefreshEngine: Sendable {
     private let scheduler: GrantScheduler
     private let due: AsyncStream<Int64>
     private let dueContinuation: AsyncStream<Int64>.Continuation
+    private let pauses = OrganisationPauses()
 
     public init(
         configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
@@ -120,11 +121,16 @@ public final class RefreshEngine: Sendable {
                 return
             }
             guard record.status.isScheduled || record.status == .disabled || record.inFlightOwner != nil else { return }
+            if case .park(let failure) = pauses.decide(grantID, of: organisation.name) {
+                try await park(grantID, failure: failure, now: current)
+                return
+            }
             let target = RefreshTarget(
                 tokenURL: organisation.tokenURL,
                 credentials: ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal()))
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
             guard !attempt.skipped else { return }
+            let pause = pauses.record(grantID, of: organisation.name, failure: attempt.failure)
             if let transition = attempt.transition {
                 if transition.changed || attempt.followedInterruptedRefresh {
                     log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
@@ -132,12 +138,33 @@ public final class RefreshEngine: Sendable {
                     logger.debug("refreshed", metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
                 }
             }
-            if let next = attempt.nextRefreshAt { scheduler.schedule(grantID, at: next) }
+            if pause.park {
+                try await park(grantID, failure: attempt.failure, now: now())
+            } else if let next = attempt.nextRefreshAt {
+                scheduler.schedule(grantID, at: next)
+            }
+            if !pause.wake.isEmpty {
+                logger.info("\(organisation.name): client credentials accepted again; resuming \(pause.wake.count) paused grants")
+                let policy = RefreshPolicy(settings: configuration.refresh)
+                let start = now()
+                scheduler.schedule(pause.wake.enumerated().map {
+                    GrantScheduler.Entry(deadline: policy.startupDeadline(forOverdueIndex: $0.offset, now: start), grantID: $0.element)
+                })
+            }
         } catch {
             // A database error: the grant keeps its stored state; look again after the first backoff step.
             logger.error("could not refresh grant #\(grantID): \(error)")
             scheduler.schedule(grantID, at: now().addingTimeInterval(configuration.refresh.backoffInitial))
         }
+    }
+
+    /// Holds a grant behind its organisation's probe: status `client_error`, no timer until woken.
+    private func park(_ grantID: Int64, failure: RefreshFailure?, now: Date) async throws {
+        let transitions = try await store.setStatus(
+            .clientError, ofGrants: [grantID],
+            message: "paused: the organisation's client id or secret was refused; one grant keeps checking",
+            failure: failure, nextRefreshAt: nil, now: now)
+        transitions.filter(\.changed).forEach(log)
     }
 
     private func log(_ transition: StatusTransition) {
