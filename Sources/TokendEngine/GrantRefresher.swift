@@ -7,10 +7,16 @@ import TokendStore
 public struct RefreshTarget: Sendable {
     public var tokenURL: URL
     public var credentials: ClientCredentials
+    /// The NRTADMIN members URL of a library, from the customer id and library id.
+    public var nrtadminMembersURL: (@Sendable (_ customerID: String, _ library: String) -> URL)?
 
-    public init(tokenURL: URL, credentials: ClientCredentials) {
+    public init(
+        tokenURL: URL, credentials: ClientCredentials,
+        nrtadminMembersURL: (@Sendable (_ customerID: String, _ library: String) -> URL)? = nil
+    ) {
         self.tokenURL = tokenURL
         self.credentials = credentials
+        self.nrtadminMembersURL = nrtadminMembersURL
     }
 }
 
@@ -62,7 +68,10 @@ public struct GrantRefresher: Sendable {
 
         let answer = await client.refresh(
             tokenURL: target.tokenURL, credentials: target.credentials, refreshToken: claim.refreshToken)
-        let update = outcome(of: answer, for: claim, at: now())
+        var update = outcome(of: answer, for: claim, at: now())
+        if case .success(let tokens) = answer {
+            await checkNrtadmin(of: claim.record, with: tokens.accessToken, at: target, into: &update)
+        }
         do {
             let transition = try await store.apply(update, toGrant: grantID, claimedBy: owner, now: now())
             return RefreshAttempt(
@@ -71,6 +80,31 @@ public struct GrantRefresher: Sendable {
         } catch StoreError.claimLost, StoreError.grantNotFound {
             // Re-authorised or revoked while the request was out: the newer state stands.
             return RefreshAttempt(skipped: true)
+        }
+    }
+
+    /// For a library grant, checks after its first refresh and then every `nrtadminCheckInterval`
+    /// that the authoriser is still an NRTADMIN of the library; if not, the grant stops as `not_nrtadmin`.
+    /// A check that fails for a passing reason is tried again at the next refresh.
+    func checkNrtadmin(of record: GrantRecord, with accessToken: String, at target: RefreshTarget, into update: inout GrantUpdate) async {
+        guard record.key.kind == .library, let membersURL = target.nrtadminMembersURL,
+              let authoriser = record.authorisedBy else { return }
+        let current = now()
+        if let checked = record.nrtadminCheckedAt,
+           current.timeIntervalSince(checked) < policy.settings.nrtadminCheckInterval { return }
+        switch await client.groupMembers(url: membersURL(authoriser.customerID, record.key.subject), accessToken: accessToken) {
+        case .success(let members):
+            if members.contains(where: { $0.id.caseInsensitiveCompare(authoriser.userID) == .orderedSame }) {
+                update.nrtadminCheckedAt = current
+            } else {
+                update.status = .notNrtadmin
+                update.nextRefreshAt = nil
+                update.nrtadminCheckedAt = current
+                update.message = "\(authoriser.name) (\(authoriser.userID)) is no longer an NRTADMIN of library "
+                    + "\(record.key.subject): an NRTADMIN of it must authorise it again"
+            }
+        case .failure:
+            break
         }
     }
 

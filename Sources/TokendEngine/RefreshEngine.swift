@@ -127,7 +127,8 @@ public final class RefreshEngine: Sendable {
             }
             let target = RefreshTarget(
                 tokenURL: organisation.tokenURL,
-                credentials: ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal()))
+                credentials: ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal()),
+                nrtadminMembersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) })
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
             guard !attempt.skipped else { return }
             let pause = pauses.record(grantID, of: organisation.name, failure: attempt.failure)

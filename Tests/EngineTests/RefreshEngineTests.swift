@@ -20,7 +20,7 @@ struct EngineFixture {
     /// `organisations`: name → client secret (a wrong one makes that organisation's client refused).
     static func start(
         accessTokenLifetime: Int = 4, organisations: [String: String] = ["demo": "demo-secret"],
-        grants: [(organisation: String, library: String)]
+        refreshSettings: String = "", kind: GrantKind = .library, grants: [(organisation: String, library: String)]
     ) async throws -> (EngineFixture, [GrantKey: String]) {
         var emulatorConfiguration = EmulatorConfiguration.demo
         emulatorConfiguration.port = 0
@@ -41,6 +41,7 @@ struct EngineFixture {
             backoff_initial_seconds = 1
             backoff_max_seconds = 2
             startup_refreshes_per_second = 100
+            \(refreshSettings)
 
             """
         for (name, secret) in organisations.sorted(by: { $0.key < $1.key }) {
@@ -67,7 +68,7 @@ struct EngineFixture {
         var tokens: [GrantKey: String] = [:]
         for grant in grants {
             let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-            let grantKey = GrantKey.library(grant.library, of: grant.organisation)
+            let grantKey = GrantKey(organisation: grant.organisation, kind: kind, subject: grant.library)
             tokens[grantKey] = token
             try await store.saveAuthorisation(NewAuthorisation(
                 key: grantKey,
@@ -187,13 +188,14 @@ struct RefreshEngineTests {
 
     @Test("invalid_client for many grants of one organisation: one probe per backoff period, then all resume")
     func organisationPause() async throws {
-        let libraries = ["ACTIVE", "ARCHIVE", "LITIGATION", "FINANCE", "HR"]
-        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 60, grants: libraries.map { ("demo", $0) })
+        // Five user grants (library grants would also be checked for NRTADMIN, which is not the point here).
+        let users = ["U1", "U2", "U3", "U4", "U5"]
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 60, kind: .user, grants: users.map { ("demo", $0) })
         // Let the first round succeed, then make iManage refuse the client from now on.
         #expect(try await fixture.wait(upTo: 3) { try fixture.store.records().allSatisfy { $0.lastRefreshAt != nil && $0.status == .authorized } })
         let faultID = try fixture.emulator.addFault(Fault(.invalidClient, on: .token))
         fixture.emulator.resetStats()
-        for library in libraries { fixture.engine.scheduleNow(try #require(try fixture.store.record(for: .library(library, of: "demo"))).id) }
+        for user in users { fixture.engine.scheduleNow(try #require(try fixture.store.record(for: .user(user, of: "demo"))).id) }
         let allPaused = try await fixture.wait(upTo: 3) { try fixture.store.records().allSatisfy { $0.status == .clientError } }
         try await Task.sleep(for: .seconds(4))
         // Every token request during the fault was refused (injected faults are counted apart from real refusals).
@@ -206,5 +208,27 @@ struct RefreshEngineTests {
         // Measured: about 11 requests in these ~4 s with the pause, 23 without it (each grant on its own backoff).
         #expect(refused <= 15, "\(refused) refused requests in about 4 s: every grant is retrying on its own")
         #expect(resumed, "the paused grants did not resume once the client was accepted again")
+    }
+
+    @Test("NRTADMIN: checked at a library grant's first refresh and again later; losing it gives not_nrtadmin for that library only")
+    func nrtadminChecks() async throws {
+        // ALICE is NRTADMIN of ACTIVE and ARCHIVE, not of LITIGATION. Re-check every 1.8 s.
+        let (fixture, _) = try await EngineFixture.start(
+            accessTokenLifetime: 2, refreshSettings: "nrtadmin_check_hours = 0.0005",
+            grants: [("demo", "ACTIVE"), ("demo", "ARCHIVE"), ("demo", "LITIGATION")])
+        let active = GrantKey.library("ACTIVE", of: "demo"), archive = GrantKey.library("ARCHIVE", of: "demo")
+        let litigation = GrantKey.library("LITIGATION", of: "demo")
+        let firstChecks = try await fixture.wait(upTo: 3) {
+            try fixture.store.record(for: active)?.nrtadminCheckedAt != nil && fixture.status(litigation) == .notNrtadmin
+        }
+        _ = try fixture.emulator.removeNRTAdmin(user: "ALICE", library: "ACTIVE")
+        let lost = try await fixture.wait(upTo: 6) { try fixture.status(active) == .notNrtadmin }
+        await fixture.stop()
+
+        #expect(firstChecks, "the first refresh did not check NRTADMIN membership")
+        #expect(lost, "removal from NRTADMIN was not noticed")
+        #expect(try fixture.status(archive) == .authorized)
+        let message = try fixture.store.events(EventFilter(subject: "ACTIVE")).last?.message ?? ""
+        #expect(message.contains("no longer an NRTADMIN of library ACTIVE"))
     }
 }
