@@ -15,7 +15,9 @@ struct ImportCommand: AsyncParsableCommand {
             The token is read from FILE (- for standard input), never from the command line where ps \
             would show it. It is verified at once with one refresh and a discovery call (who it belongs \
             to); for a library, that person must be an NRTADMIN of it. Only then is the grant stored, \
-            replacing any earlier grant of that library or user. A running daemon picks it up at its next start.
+            replacing any earlier grant of that library or user. A running daemon schedules it at its next \
+            SIGHUP (systemctl reload imanage-tokend). With refresh-token rotation on, verifying spends the \
+            token given: if the import is then refused, get a fresh token before trying again.
             """)
 
     @OptionGroup var config: ConfigOption

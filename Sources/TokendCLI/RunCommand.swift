@@ -69,6 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         notifier.ready()
         notifier.status(summary)
         let watchdog = Watchdog(notifier: notifier)
+        let hangups = Self.reloadOnHangup(path: config.path, running: configuration, engine: engine, logger: logger, notifier: notifier)
 
         let received = await withTaskGroup(of: Int32?.self) { group in
             group.addTask { await engine.run(); return nil }
@@ -82,9 +83,43 @@ struct RunCommand: AsyncParsableCommand {
             return signal
         }
         watchdog.stop()
+        hangups.cancel()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}
+    }
+}
+
+extension RunCommand {
+    /// On SIGHUP, reads the configuration again: a good one is taken without dropping any grant
+    /// (and grants stored since, by `import`, are scheduled); a bad one is refused, logged with
+    /// every problem, and the running configuration stays.
+    static func reloadOnHangup(
+        path: String, running: TokendConfiguration, engine: RefreshEngine, logger: Logger, notifier: SystemdNotifier
+    ) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "imanage-tokend.reload"))
+        source.setEventHandler { @Sendable in
+            Task {
+                notifier.reloading()
+                defer { notifier.ready() }
+                do {
+                    let new = try TokendConfiguration.load(path: path)
+                    if new.database != running.database || new.keyFile != running.keyFile || new.refresh != running.refresh
+                        || new.listen != running.listen || new.apiSocket != running.apiSocket || new.caFile != running.caFile {
+                        logger.warning("configuration reloaded: changes to database, key_file, [refresh], listen, api_socket or ca_file take effect at the next restart")
+                    }
+                    let scheduled = try await engine.reload(new)
+                    logger.info("configuration reloaded from \(path): \(new.organisations.count) organisations, \(scheduled.scheduled) grants scheduled")
+                } catch let error as ConfigurationError {
+                    logger.error("configuration reload refused, the running configuration stays: \(error.problems.map(\.description).joined(separator: "; "))")
+                } catch {
+                    logger.error("configuration reload failed, the running configuration stays: \(error)")
+                }
+            }
+        }
+        source.activate()
+        return source
     }
 }
 

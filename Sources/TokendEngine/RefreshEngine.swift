@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import IManageClient
 import Logging
+import Synchronization
 import TokendConfig
 import TokendPolicy
 import TokendStore
@@ -9,7 +10,10 @@ import TokendStore
 /// The daemon's heart: schedules every grant, refreshes what falls due with bounded
 /// concurrency, reschedules by the outcome, and logs every status change with its journal fields.
 public final class RefreshEngine: Sendable {
-    private let configuration: TokendConfiguration
+    private let configurationBox: Mutex<TokendConfiguration>
+    private var configuration: TokendConfiguration { configurationBox.withLock { $0 } }
+    /// Grants being processed by this process now: a grant scheduled twice is never refreshed twice at once.
+    private let inProcess = Mutex<Set<Int64>>([])
     private let store: GrantStore
     private let refresher: GrantRefresher
     private let logger: Logger
@@ -23,7 +27,7 @@ public final class RefreshEngine: Sendable {
         configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.configuration = configuration
+        configurationBox = Mutex(configuration)
         self.store = store
         self.logger = logger
         self.now = now
@@ -53,6 +57,23 @@ public final class RefreshEngine: Sendable {
     /// Grants of organisations that are disabled or gone from the configuration become `disabled`.
     @discardableResult
     public func start() async throws -> (scheduled: Int, overdue: Int) {
+        try await scheduleFromStore()
+    }
+
+    /// Takes a new configuration (SIGHUP) without dropping any grant: organisations added, disabled,
+    /// re-enabled or with new URLs or credentials apply from each grant's next refresh, and grants
+    /// stored since the last scan (`import`) are scheduled. Database, key and refresh settings
+    /// need a restart; the caller says so.
+    @discardableResult
+    public func reload(_ newConfiguration: TokendConfiguration) async throws -> (scheduled: Int, overdue: Int) {
+        configurationBox.withLock { $0.organisations = newConfiguration.organisations }
+        return try await scheduleFromStore()
+    }
+
+    /// Schedules every grant in the store. A grant already scheduled gets a second entry; the
+    /// later of the two finds its refresh done and is dropped.
+    private func scheduleFromStore() async throws -> (scheduled: Int, overdue: Int) {
+        let configuration = self.configuration
         let policy = RefreshPolicy(settings: configuration.refresh)
         let startedAt = now()
         let enabled = Set(configuration.organisations.filter(\.enabled).map(\.name))
@@ -109,6 +130,9 @@ public final class RefreshEngine: Sendable {
     public var pendingCount: Int { scheduler.statistics.pending }
 
     private func process(_ grantID: Int64) async {
+        guard inProcess.withLock({ $0.insert(grantID).inserted }) else { return }
+        defer { _ = inProcess.withLock { $0.remove(grantID) } }
+        let configuration = self.configuration
         do {
             guard let record = try store.record(id: grantID) else { return }
             let current = now()

@@ -52,4 +52,34 @@ struct RunCommandTests {
         let mode = try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
+
+    @Test("SIGHUP with a broken file keeps the running configuration; with a good one reloads; then SIGTERM exits 0")
+    func reloadOnHangup() async throws {
+        let directory = try minimalConfiguration()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configURL = directory.appendingPathComponent("tokend.toml")
+        let good = try String(contentsOf: configURL, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = TokendProcess.binary
+        daemon.arguments = ["run", "--config", configURL.path]
+        let stderr = Pipe()
+        daemon.standardError = stderr
+        try daemon.run()
+        try await Task.sleep(for: .milliseconds(800))
+
+        try (good + "\nunknown_key = 1\n").write(to: configURL, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(daemon.isRunning, "a bad configuration at SIGHUP must not stop the daemon")
+        try good.write(to: configURL, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        daemon.terminate()
+        daemon.waitUntilExit()
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(daemon.terminationStatus == 0)
+        #expect(log.contains("configuration reload refused, the running configuration stays"))
+        #expect(log.contains("unknown_key"))
+        #expect(log.contains("configuration reloaded from"))
+    }
 }

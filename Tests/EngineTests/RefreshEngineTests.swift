@@ -231,4 +231,35 @@ struct RefreshEngineTests {
         let message = try fixture.store.events(EventFilter(subject: "ACTIVE")).last?.message ?? ""
         #expect(message.contains("no longer an NRTADMIN of library ACTIVE"))
     }
+
+    @Test("reload: a disabled organisation's grants become disabled, re-enabled they refresh again, and a grant stored meanwhile is scheduled")
+    func reload() async throws {
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 2, grants: [("demo", "ACTIVE")])
+        let active = GrantKey.library("ACTIVE", of: "demo"), archive = GrantKey.library("ARCHIVE", of: "demo")
+        let configPath = fixture.directory.appendingPathComponent("tokend.toml").path
+        let enabledText = try String(contentsOfFile: configPath, encoding: .utf8)
+        #expect(try await fixture.wait(upTo: 3) { try fixture.store.record(for: active)?.lastRefreshAt != nil })
+
+        try enabledText.replacingOccurrences(of: "name = \"demo\"", with: "name = \"demo\"\nenabled = false")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try await fixture.engine.reload(try TokendConfiguration.load(path: configPath, environment: [:]))
+        let disabled = try await fixture.wait(upTo: 3) { try fixture.status(active) == .disabled }
+
+        // A grant stored by another process (import) while the daemon runs.
+        let token = try fixture.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
+        try await fixture.store.saveAuthorisation(NewAuthorisation(
+            key: archive,
+            identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+            refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
+            accessToken: nil, nextRefreshAt: Date(), message: "imported"))
+        try enabledText.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try await fixture.engine.reload(try TokendConfiguration.load(path: configPath, environment: [:]))
+        let back = try await fixture.wait(upTo: 4) {
+            try fixture.status(active) == .authorized && fixture.store.record(for: archive)?.lastRefreshAt != nil
+        }
+        await fixture.stop()
+        #expect(disabled)
+        #expect(back, "after re-enabling, ACTIVE should refresh again and the imported ARCHIVE be scheduled")
+        #expect(try fixture.store.events(EventFilter(subject: "ACTIVE")).map(\.status).suffix(2) == [.disabled, .authorized])
+    }
 }
