@@ -30,6 +30,8 @@ public struct RefreshAttempt: Sendable {
     public var failure: RefreshFailure?
     /// The refresh took over a claim left by a process that stopped mid-refresh.
     public var followedInterruptedRefresh = false
+    /// Set when the refresh token has just entered its expiry warning window.
+    public var refreshTokenWarning: String?
 }
 
 /// Refreshes one grant: claims it durably before the request, asks iManage, and writes the
@@ -76,7 +78,8 @@ public struct GrantRefresher: Sendable {
             let transition = try await store.apply(update, toGrant: grantID, claimedBy: owner, now: now())
             return RefreshAttempt(
                 transition: transition, nextRefreshAt: update.nextRefreshAt, failure: update.failure,
-                followedInterruptedRefresh: claim.abandonedClaim != nil)
+                followedInterruptedRefresh: claim.abandonedClaim != nil,
+                refreshTokenWarning: update.succeeded && update.alwaysRecordEvent && claim.abandonedClaim == nil ? update.message : nil)
         } catch StoreError.claimLost, StoreError.grantNotFound {
             // Re-authorised or revoked while the request was out: the newer state stands.
             return RefreshAttempt(skipped: true)
@@ -126,6 +129,16 @@ public struct GrantRefresher: Sendable {
             update.newAccessToken = access
             update.newRefreshToken = tokens.refreshToken.map {
                 IssuedToken(token: $0, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now))
+            }
+            // Inside the warning window before the refresh token's expiry: say so at the first refresh
+            // after an authorisation, then once a day (UTC), as an event and a warning.
+            let refreshExpiry = update.newRefreshToken?.expiresAt ?? record.refreshTokenExpiresAt
+            let firstSinceAuthorisation = record.lastAttemptAt == nil
+            let newDay = Int(now.timeIntervalSince1970 / 86_400) != Int((record.lastRefreshAt ?? .distantPast).timeIntervalSince1970 / 86_400)
+            if let refreshExpiry, policy.refreshTokenNeedsAttention(expiresAt: refreshExpiry, now: now),
+               firstSinceAuthorisation || newDay {
+                update.alwaysRecordEvent = true
+                update.message = "the refresh token expires at \(refreshExpiry.formatted(.iso8601)): authorise again before then"
             }
             return update
 

@@ -157,7 +157,10 @@ public final class RefreshEngine: Sendable {
             guard !attempt.skipped else { return }
             let pause = pauses.record(grantID, of: organisation.name, failure: attempt.failure)
             if let transition = attempt.transition {
-                if transition.changed || attempt.followedInterruptedRefresh {
+                if let warning = attempt.refreshTokenWarning {
+                    logger.warning("\(transition.key.organisation) \(transition.key.kind.rawValue) \(transition.key.subject): \(warning)",
+                                   metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
+                } else if transition.changed || attempt.followedInterruptedRefresh {
                     log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
                 } else {
                     logger.debug("refreshed", metadata: GrantLogMetadata.fields(transition.key, status: transition.current))

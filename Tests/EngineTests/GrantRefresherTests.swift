@@ -37,14 +37,14 @@ struct RefreshFixture {
     }
 
     /// A library grant served by a refresh token the emulator really issued to ALICE.
-    func authorisedLibrary(_ library: String = "ACTIVE") async throws -> (id: Int64, refreshToken: String) {
+    func authorisedLibrary(_ library: String = "ACTIVE", refreshTokenLife: TimeInterval = 365 * 86_400) async throws -> (id: Int64, refreshToken: String) {
         let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
         let now = Date()
         let key = GrantKey.library(library, of: "demo")
         try await store.saveAuthorisation(NewAuthorisation(
             key: key,
             identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-            refreshToken: IssuedToken(token: token, issuedAt: now, expiresAt: now.addingTimeInterval(365 * 86_400)),
+            refreshToken: IssuedToken(token: token, issuedAt: now, expiresAt: now.addingTimeInterval(refreshTokenLife)),
             accessToken: nil, nextRefreshAt: now, message: "authorised by Alice Admin"))
         return (try #require(try store.record(for: key)).id, token)
     }
@@ -170,5 +170,28 @@ struct GrantRefresherTests {
         let attempt = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
         #expect(attempt.skipped)
         #expect(fixture.emulator.stats().total(.token) == 0)
+    }
+
+    @Test("a refresh token in its last 30 days is warned about at the first refresh, not at every refresh")
+    func refreshTokenExpiryWarning() async throws {
+        let fixture = try await RefreshFixture.start()
+        defer { Task { await fixture.stop() } }
+        let grant = try await fixture.authorisedLibrary(refreshTokenLife: 10 * 86_400)
+        let first = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
+        #expect(first.refreshTokenWarning?.contains("authorise again before then") == true)
+        let second = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
+        #expect(second.refreshTokenWarning == nil, "warned again the same day")
+        let messages = try fixture.store.events().map(\.message)
+        #expect(messages.filter { $0.contains("refresh token expires") }.count == 1)
+        #expect(try fixture.store.record(id: grant.id)?.status == .authorized)
+    }
+
+    @Test("a refresh token far from expiry gives no warning")
+    func noEarlyWarning() async throws {
+        let fixture = try await RefreshFixture.start()
+        defer { Task { await fixture.stop() } }
+        let grant = try await fixture.authorisedLibrary(refreshTokenLife: 60 * 86_400)
+        let attempt = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
+        #expect(attempt.refreshTokenWarning == nil)
     }
 }
