@@ -107,6 +107,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "tokend-benchmark",
+            dependencies: [
+                "TokendEngine", "TokendStore", "TokendConfig", "TokendPolicy", "IManageClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/tokend-benchmark",
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["TokendConfig", "TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite"], swiftSettings: strict),

@@ -129,6 +129,9 @@ public final class RefreshEngine: Sendable {
 
     public var pendingCount: Int { scheduler.statistics.pending }
 
+    /// The worst delay between a deadline and its timer firing since the last call (benchmark figure).
+    public func takeWorstSchedulingLateness() -> TimeInterval { scheduler.takeWorstLateness() }
+
     private func process(_ grantID: Int64) async {
         guard inProcess.withLock({ $0.insert(grantID).inserted }) else { return }
         defer { _ = inProcess.withLock { $0.remove(grantID) } }
