@@ -67,12 +67,16 @@ struct UserAuthorisationTests {
         try await withWebFixture(accessTokenLifetime: 3) { fixture in
             _ = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
             let key = GrantKey.user("BOB", of: "demo")
+            // Saving counts as the first refresh; the engine's own refresh comes at about 1.5 s.
+            let saved = try #require(try fixture.store.record(for: key)?.lastRefreshAt)
+            let firstAccess = try fixture.store.tokens(for: key)?.accessToken
             let deadline = Date().addingTimeInterval(6)
             var refreshed = false
             while Date() < deadline, !refreshed {
-                refreshed = try fixture.store.record(for: key)?.lastRefreshAt != nil
+                refreshed = try fixture.store.record(for: key)?.lastRefreshAt.map { $0 > saved } == true
                 try await Task.sleep(for: .milliseconds(50))
             }
+            #expect(try fixture.store.tokens(for: key)?.accessToken != firstAccess)
             #expect(refreshed, "the engine never refreshed the grant stored by the web page")
             #expect(try fixture.store.record(for: key)?.status == .authorized)
         }
