@@ -19,8 +19,8 @@ enum Stylesheet {
         header { background: var(--accent); color: #fff; padding: 0.7rem 1.5rem; display: flex; gap: 1rem; align-items: baseline; }
         header .brand { font-weight: 600; }
         header .org { opacity: 0.85; font-size: 0.9rem; }
-        main { max-width: 58rem; margin: 2rem auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1.5rem 2rem; }
-        footer { max-width: 58rem; margin: 0 auto 2rem; color: var(--muted); font-size: 0.85rem; padding: 0 0.5rem; }
+        main { max-width: 68rem; margin: 2rem auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1.5rem 2rem; }
+        footer { max-width: 68rem; margin: 0 auto 2rem; color: var(--muted); font-size: 0.85rem; padding: 0 0.5rem; }
         h1 { font-size: 1.5rem; margin: 0 0 1rem; }
         h2 { font-size: 1.15rem; margin: 1.5rem 0 0.5rem; }
         p { margin: 0.5rem 0; }
@@ -41,9 +41,10 @@ enum Stylesheet {
         .notice-error { border-color: var(--bad); background: #fbeeee; }
         form { margin: 0; }
         form.inline { display: inline; }
-        form.authorise { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
+        form.authorise { display: flex; gap: 0.5rem; align-items: center; }
+        td .actions { flex-wrap: nowrap; }
         label { font-size: 0.9rem; color: var(--muted); }
-        input[type=email] { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--line); border-radius: 4px; min-width: 14rem; }
+        input[type=email] { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--line); border-radius: 4px; min-width: 13rem; }
         button, a.button { font: inherit; font-size: 0.95rem; padding: 0.35rem 0.9rem; border-radius: 4px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
         button.secondary { background: #fff; color: var(--bad); border-color: var(--bad); }
         button.link { background: none; border: none; color: var(--accent); padding: 0; text-decoration: underline; }
