@@ -6,6 +6,7 @@ import TokendConfig
 import TokendEngine
 import TokendLogging
 import TokendStore
+import TokendWeb
 
 /// `run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -64,6 +65,16 @@ struct RunCommand: AsyncParsableCommand {
         let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)
         let started = try await engine.start()
+        // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
+        // A port that cannot be bound stops the pages only, never the refreshes: grants stay alive.
+        let web: TokendWebServer?
+        do {
+            web = try await TokendWebServer.start(configuration: configuration, store: store, client: client, engine: engine, logger: logger)
+            logger.info("web pages on http://\(configuration.listen) (public URL \(configuration.publicURL.absoluteString))")
+        } catch {
+            logger.error("the web pages are not served: \(error); grants are still refreshed")
+            web = nil
+        }
         let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
         logger.info("imanage-tokend started: \(summary)")
         notifier.ready()
@@ -84,6 +95,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         watchdog.stop()
         hangups.cancel()
+        await web?.stop()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}
