@@ -43,10 +43,10 @@ struct WebFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
         for (file, secret) in [("good-secret", "demo-secret"), ("bad-secret", "not-the-secret")] {
-            FileManager.default.createFile(
+            _ = FileManager.default.createFile(
                 atPath: directory.appendingPathComponent(file).path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
         }
         var toml = """
