@@ -59,6 +59,28 @@ struct TokendBenchmark: AsyncParsableCommand {
 
         var logger = Logger(label: "benchmark")
         logger.logLevel = .error
+        try await measureSteadyState(configuration: configuration, store: store, base: base, logger: logger)
+
+        // Idle: a fresh engine over the same grants, all scheduled an hour out.
+        let idleConfiguration = configuration
+        let idleStore = store
+        let idleClient = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
+        let idleEngine = RefreshEngine(configuration: idleConfiguration, store: idleStore, client: idleClient, owner: "daemon:idle",
+                                       logger: logger, now: { Date().addingTimeInterval(-3600) })
+        try await idleEngine.start()
+        let idleRunner = Task { await idleEngine.run() }
+        let idleCPUBefore = cpuSeconds()
+        try await Task.sleep(for: .seconds(idleSeconds))
+        let idleCPU = cpuSeconds() - idleCPUBefore
+        print("idle \(format(idleSeconds)) s with nothing due: \(format(idleCPU * 1000)) ms CPU")
+        idleEngine.stop()
+        await idleRunner.value
+        await idleClient.shutdown()
+    }
+
+    /// Runs an engine over the seeded grants for `seconds` and prints what it did. The engine,
+    /// and its timer, are gone when this returns, so the idle figure is the idle engine's alone.
+    func measureSteadyState(configuration: TokendConfiguration, store: GrantStore, base: String, logger: Logger) async throws {
         let client = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:bench", logger: logger)
         let startClock = Date()
@@ -88,22 +110,6 @@ struct TokendBenchmark: AsyncParsableCommand {
         engine.stop()
         await runner.value
         await client.shutdown()
-
-        // Idle: a fresh engine over the same grants, all scheduled an hour out.
-        let idleConfiguration = configuration
-        let idleStore = store
-        let idleClient = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
-        let idleEngine = RefreshEngine(configuration: idleConfiguration, store: idleStore, client: idleClient, owner: "daemon:idle",
-                                       logger: logger, now: { Date().addingTimeInterval(-3600) })
-        try await idleEngine.start()
-        let idleRunner = Task { await idleEngine.run() }
-        let idleCPUBefore = cpuSeconds()
-        try await Task.sleep(for: .seconds(idleSeconds))
-        let idleCPU = cpuSeconds() - idleCPUBefore
-        print("idle \(format(idleSeconds)) s with nothing due: \(format(idleCPU * 1000)) ms CPU")
-        idleEngine.stop()
-        await idleRunner.value
-        await idleClient.shutdown()
     }
 
     func startEmulator() throws -> Process {
