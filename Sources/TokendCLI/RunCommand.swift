@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IManageClient
 import Logging
+import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendLogging
@@ -64,6 +65,14 @@ struct RunCommand: AsyncParsableCommand {
         let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)
         let started = try await engine.start()
+        let api: TokenAPIServer
+        do {
+            api = try await TokenAPIServer.start(
+                socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger)
+        } catch {
+            printError("imanage-tokend run: \(error)")
+            throw ExitCode(1)
+        }
         let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
         logger.info("imanage-tokend started: \(summary)")
         notifier.ready()
@@ -84,6 +93,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         watchdog.stop()
         hangups.cancel()
+        await api.stop()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}

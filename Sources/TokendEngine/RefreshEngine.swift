@@ -11,14 +11,15 @@ import TokendStore
 /// concurrency, reschedules by the outcome, and logs every status change with its journal fields.
 public final class RefreshEngine: Sendable {
     private let configurationBox: Mutex<TokendConfiguration>
-    private var configuration: TokendConfiguration { configurationBox.withLock { $0 } }
+    /// The configuration in force (organisations change at SIGHUP).
+    public var configuration: TokendConfiguration { configurationBox.withLock { $0 } }
     /// Grants being processed by this process now: a grant scheduled twice is never refreshed twice at once.
     private let inProcess = Mutex<Set<Int64>>([])
-    private let store: GrantStore
+    let store: GrantStore
     private let refresher: GrantRefresher
-    private let logger: Logger
-    private let now: @Sendable () -> Date
-    private let scheduler: GrantScheduler
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let scheduler: GrantScheduler
     private let due: AsyncStream<Int64>
     private let dueContinuation: AsyncStream<Int64>.Continuation
     private let pauses = OrganisationPauses()
@@ -195,7 +196,7 @@ public final class RefreshEngine: Sendable {
         transitions.filter(\.changed).forEach(log)
     }
 
-    private func log(_ transition: StatusTransition) {
+    func log(_ transition: StatusTransition) {
         log(transition, failure: nil, interrupted: false)
     }
 

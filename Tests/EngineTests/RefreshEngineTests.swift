@@ -19,7 +19,7 @@ struct EngineFixture {
 
     /// `organisations`: name → client secret (a wrong one makes that organisation's client refused).
     static func start(
-        accessTokenLifetime: Int = 4, organisations: [String: String] = ["demo": "demo-secret"],
+        accessTokenLifetime: Int = 4, minimumInterval: Double = 0.5, organisations: [String: String] = ["demo": "demo-secret"],
         refreshSettings: String = "", kind: GrantKind = .library, grants: [(organisation: String, library: String)]
     ) async throws -> (EngineFixture, [GrantKey: String]) {
         var emulatorConfiguration = EmulatorConfiguration.demo
@@ -37,7 +37,7 @@ struct EngineFixture {
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
             [refresh]
-            minimum_interval_seconds = 0.5
+            minimum_interval_seconds = \(minimumInterval)
             backoff_initial_seconds = 1
             backoff_max_seconds = 2
             startup_refreshes_per_second = 100
