@@ -9,7 +9,7 @@ extension StatusReport {
             ? "daemon: running\(daemon.pid.map { " (pid \($0))" } ?? "")\n"
             : "daemon: NOT running\n"
         for note in notes { output += "note: \(note)\n" }
-        let entries = libraries + users
+        let entries = (libraries + users).sorted(by: Self.needsAPersonFirst)
         guard !entries.isEmpty else {
             return output + "no libraries or users are authorised\(organisations.isEmpty ? " and no organisation is configured" : "")\n"
         }

@@ -87,7 +87,7 @@ struct APIFixture {
         return NewAuthorisation(
             key: key,
             identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-            refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
+            refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(300 * 86_400)),
             accessToken: nil, nextRefreshAt: nextRefreshAt, message: "authorised")
     }
 

@@ -87,6 +87,7 @@ struct StatusCommandTests {
         #expect(lines.last?.contains("library ACTIVE") == true && lines.last?.contains("revoked") == true)
 
         let library = try harness.tokend(["history", "--library", "ACTIVE", "--json"])
+        #expect(library.status == 0, "\(library.stderr)")
         let events = try #require((try JSONSerialization.jsonObject(with: Data(library.stdout.utf8)) as? [String: Any])?["events"] as? [[String: Any]])
         #expect(events.map { $0["status"] as? String } == ["authorized", "unauthorized"])
         #expect(events.allSatisfy { $0["id"] as? String == "ACTIVE" })

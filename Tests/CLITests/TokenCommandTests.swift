@@ -5,7 +5,8 @@ import Testing
 struct TokenCommandTests {
     @Test("token prints a valid token iManage accepts; an expired grant exits 1 with why; no daemon exits 69")
     func token() async throws {
-        let harness = try await DaemonHarness(accessTokenLifetime: 4)
+        // Tokens of 10 s: a token with less than 5 s left is never handed out.
+        let harness = try await DaemonHarness(accessTokenLifetime: 10)
         try harness.importGrant(["--library", "ACTIVE"])
         try await harness.startDaemon()
 
@@ -20,7 +21,7 @@ struct TokenCommandTests {
 
         // iManage keeps failing; the access token runs out: no stale token, the status and why.
         try harness.fault(#"{"endpoint":"token","kind":"server_error","status":503}"#)
-        #expect(try await harness.waitForStatus("expired", upTo: 12))
+        #expect(try await harness.waitForStatus("expired", upTo: 20))
         let expired = try harness.tokend(["token", "--organisation", "demo", "--library", "ACTIVE"])
         #expect(expired.status == 1)
         #expect(expired.stdout.isEmpty)

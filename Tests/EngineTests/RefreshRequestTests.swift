@@ -14,7 +14,7 @@ struct RefreshRequestTests {
         let (fixture, _) = try await EngineFixture.start(
             accessTokenLifetime: 600, minimumInterval: 2, grants: [("demo", "ACTIVE")])
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.lastRefreshAt != nil && fixture.store.record(for: key)?.inFlightSince == nil })
+        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.accessExpiresAt != nil && fixture.store.record(for: key)?.inFlightSince == nil })
         let first = try #require(try fixture.store.record(for: key))
 
         guard case let .scheduled(_, at, deferred) = try await fixture.engine.requestRefresh(key) else {

@@ -79,7 +79,7 @@ struct StatusReportTests {
         try await grants.authorised(.user("BOB", of: "acme"), by: GrantsInStates.bob, refreshDaysLeft: -1)
         let entry = try #require(try report(grants).users.first)
         #expect(entry.attention == .critical)
-        #expect(entry.reason?.contains("expired 1d ago") == true)
+        #expect(entry.reason?.contains("the refresh token expired 24h ago") == true)
     }
 
     @Test("grants to refresh with no daemon running exit 2 and say so; an empty database does not")
