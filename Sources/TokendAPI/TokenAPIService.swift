@@ -94,7 +94,8 @@ public struct TokenAPIService: Sendable {
     /// many seconds for each outcome.
     func refresh(_ grants: [(organisation: String, kind: GrantKind, subject: String)], wait: TimeInterval) async throws -> [RefreshResult] {
         var results: [RefreshResult] = []
-        var pending: [(index: Int, at: Date)] = []
+        // An attempt that starts after the request answers it, whether it is the one scheduled or one due anyway.
+        var pending: [(index: Int, requested: Date)] = []
         for grant in grants {
             guard let record = try record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
                 results.append(RefreshResult(
@@ -102,6 +103,7 @@ public struct TokenAPIService: Sendable {
                     outcome: "not_found", reason: "no grant: it was never authorised, or was revoked"))
                 continue
             }
+            let requestedAt = now()
             switch try await engine.requestRefresh(record.key) {
             case .notFound:
                 results.append(RefreshResult(key: record.key, outcome: "not_found", reason: "no grant: it was just revoked"))
@@ -112,7 +114,7 @@ public struct TokenAPIService: Sendable {
                     key: record.key, outcome: "scheduled", refreshAt: at, status: record.status,
                     reason: deferred ? "the last refresh was less than minimum_interval_seconds ago" : nil,
                     accessExpiresAt: record.accessExpiresAt, lastError: record.lastError))
-                pending.append((results.count - 1, at))
+                pending.append((results.count - 1, requestedAt))
             }
         }
         let deadline = Date().addingTimeInterval(min(max(wait, 0), Self.maximumWait))
@@ -124,7 +126,7 @@ public struct TokenAPIService: Sendable {
                     results[item.index].reason = "the grant was revoked meanwhile"
                     return false
                 }
-                guard let attempt = record.lastAttemptAt, attempt >= item.at.addingTimeInterval(-0.001),
+                guard let attempt = record.lastAttemptAt, attempt >= item.requested,
                       record.inFlightSince == nil else { return true }
                 let refreshed = record.status == .authorized && (record.lastRefreshAt ?? .distantPast) >= attempt
                 results[item.index].outcome = refreshed ? "refreshed" : "failed"

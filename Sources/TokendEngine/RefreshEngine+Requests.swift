@@ -35,6 +35,7 @@ extension RefreshEngine {
         let lastContact = [record.lastAttemptAt, record.lastRefreshAt].compactMap { $0 }.max()
         let at = max(current, policy.earliestAttempt(after: lastContact))
         guard try await store.requestRefresh(ofGrant: record.id, at: at, now: current) else { return .notFound }
+        requestedRefreshes.withLock { $0[record.id] = at }
         scheduler.schedule(record.id, at: at)
         logger.info(
             "\(key.organisation) \(key.kind.rawValue) \(key.subject): refresh requested\(at > current ? ", at \(at.formatted(.iso8601)) (minimum interval)" : "")",

@@ -15,6 +15,8 @@ public final class RefreshEngine: Sendable {
     public var configuration: TokendConfiguration { configurationBox.withLock { $0 } }
     /// Grants being processed by this process now: a grant scheduled twice is never refreshed twice at once.
     private let inProcess = Mutex<Set<Int64>>([])
+    /// Refreshes asked for (`requestRefresh`) and not yet attempted, with the moment they are due.
+    let requestedRefreshes = Mutex<[Int64: Date]>([:])
     let store: GrantStore
     private let refresher: GrantRefresher
     let logger: Logger
@@ -131,14 +133,23 @@ public final class RefreshEngine: Sendable {
     public var pendingCount: Int { scheduler.statistics.pending }
 
     private func process(_ grantID: Int64) async {
-        guard inProcess.withLock({ $0.insert(grantID).inserted }) else { return }
+        guard inProcess.withLock({ $0.insert(grantID).inserted }) else {
+            // Asked for while this grant is being processed: look again once that is done.
+            if requestedRefreshes.withLock({ $0[grantID] != nil }) {
+                scheduler.schedule(grantID, at: now().addingTimeInterval(0.25))
+            }
+            return
+        }
         defer { _ = inProcess.withLock { $0.remove(grantID) } }
         let configuration = self.configuration
         do {
             guard let record = try store.record(id: grantID) else { return }
             let current = now()
-            // A later entry of the same grant exists when its next refresh moved: this one is stale.
-            if record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1) { return }
+            // A later entry of the same grant exists when its next refresh moved: this one is stale,
+            // unless a refresh was asked for and is due (a refresh that ran meanwhile moved the next one).
+            let requestDue = requestedRefreshes.withLock { $0[grantID] }.map { current >= $0.addingTimeInterval(-0.001) } ?? false
+            if !requestDue, record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1) { return }
+            requestedRefreshes.withLock { $0[grantID] = nil }
             guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
                 let transitions = try await store.setStatus(
                     .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration", now: current)
