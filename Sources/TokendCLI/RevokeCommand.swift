@@ -62,6 +62,11 @@ struct RevokeCommand: AsyncParsableCommand {
     private func revokeInDatabase(
         _ configuration: TokendConfiguration, organisation: String, kind: GrantKind, subject: String, what: String
     ) async throws {
+        guard FileManager.default.fileExists(atPath: configuration.database) else {
+            // Never create a database just to find it empty.
+            printError("imanage-tokend revoke: no grant for \(what): there is no database at \(configuration.database)")
+            throw DaemonConnection.Exit.noGrant
+        }
         do {
             let store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
             var key = GrantKey(organisation: organisation, kind: kind, subject: subject)

@@ -19,11 +19,11 @@ struct RefreshRouteTests {
     func minimumInterval() async throws {
         let fixture = try await APIFixture.start(accessTokenLifetime: 600, minimumInterval: 3)
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.accessExpiresAt != nil && fixture.store.record(for: key)?.inFlightSince == nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.record(for: key)?.accessExpiresAt != nil && fixture.store.record(for: key)?.inFlightSince == nil })
         try await Task.sleep(for: .seconds(3))
         let before = try #require(try fixture.store.record(for: key)?.lastRefreshAt)
 
-        let (status, first) = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":5}"#)
+        let (status, first) = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":15}"#)
         #expect(status == 200)
         #expect(first["outcome"] as? String == "refreshed")
         let after = try #require(try fixture.store.record(for: key)?.lastRefreshAt)
@@ -40,12 +40,12 @@ struct RefreshRouteTests {
     func resetsBackoff() async throws {
         let fixture = try await APIFixture.start(accessTokenLifetime: 600, minimumInterval: 0.2)
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.accessExpiresAt != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.record(for: key)?.accessExpiresAt != nil })
         try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
         // The first failure comes from this request; the engine's own retries (backoff 1-2 s here) add more.
-        _ = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":5}"#)
+        _ = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":15}"#)
         #expect(try await fixture.wait(upTo: 10) { (try fixture.store.record(for: key)?.consecutiveFailures ?? 0) >= 3 })
-        let (_, result) = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":5}"#)
+        let (_, result) = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":15}"#)
         #expect(result["outcome"] as? String == "failed")
         #expect(result["status"] as? String == "retrying")
         #expect((result["last_error"] as? String)?.contains("503") == true)
@@ -61,9 +61,9 @@ struct RefreshRouteTests {
     func refusals() async throws {
         let fixture = try await APIFixture.start()
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.accessExpiresAt != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.record(for: key)?.accessExpiresAt != nil })
         try fixture.emulator.revokeUser("ALICE")
-        _ = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":5}"#)
+        _ = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":15}"#)
         #expect(try fixture.store.record(for: key)?.status == .needsReauth)
         let (status, refused) = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE"}"#)
         #expect(status == 200 && refused["outcome"] as? String == "refused")
@@ -78,7 +78,7 @@ struct RefreshRouteTests {
     func revoke() async throws {
         let fixture = try await APIFixture.start(accessTokenLifetime: 2)
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.accessExpiresAt != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.record(for: key)?.accessExpiresAt != nil })
         let answer = try await fixture.daemon.send(.DELETE, "/v1/organisations/demo/libraries/ACTIVE")
         #expect(answer.status == 200)
         #expect(try APIFixture.object(answer)["status"] as? String == "unauthorized")
@@ -105,7 +105,7 @@ struct RefreshRouteTests {
         #expect(try fixture.store.record(for: imported)?.lastAttemptAt == nil, "refreshed before anyone told the engine")
         let answer = try await fixture.daemon.send(.POST, "/v1/organisations/demo/libraries/RECORDS/schedule")
         #expect(answer.status == 200)
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: imported)?.lastRefreshAt.map { _ in
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.record(for: imported)?.lastRefreshAt.map { _ in
             try fixture.store.tokens(for: imported)?.accessToken != nil } ?? false })
         #expect(try await fixture.daemon.send(.POST, "/v1/organisations/demo/libraries/NOPE/schedule").status == 404)
     }

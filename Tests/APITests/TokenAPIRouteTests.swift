@@ -13,7 +13,7 @@ struct TokenAPIRouteTests {
     func status() async throws {
         let fixture = try await APIFixture.start()
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.tokens(for: key)?.accessToken != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: key)?.accessToken != nil })
         let answer = try await fixture.daemon.send(.GET, "/v1/status")
         #expect(answer.status == 200)
         let object = try APIFixture.object(answer)
@@ -35,7 +35,7 @@ struct TokenAPIRouteTests {
     func validToken() async throws {
         let fixture = try await APIFixture.start()
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.tokens(for: key)?.accessToken != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: key)?.accessToken != nil })
         let answer = try await fixture.daemon.send(.GET, "/v1/organisations/demo/libraries/ACTIVE/token")
         #expect(answer.status == 200)
         let object = try APIFixture.object(answer)
@@ -59,7 +59,7 @@ struct TokenAPIRouteTests {
         let user = GrantKey.user("ALICE", of: "demo")
         try await fixture.store.saveAuthorisation(try APIFixture.authorisation(fixture.emulator, key: user, nextRefreshAt: Date()))
         try fixture.engine.scheduleStored(user)
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.tokens(for: user)?.accessToken != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: user)?.accessToken != nil })
         let byID = try APIFixture.object(try await fixture.daemon.send(.GET, "/v1/organisations/demo/users/ALICE/token"))
         let byEmail = try APIFixture.object(try await fixture.daemon.send(.GET, "/v1/organisations/demo/users/alice%40example.com/token"))
         #expect(byID["access_token"] as? String != nil)
@@ -71,10 +71,10 @@ struct TokenAPIRouteTests {
     func expiredToken() async throws {
         let fixture = try await APIFixture.start(accessTokenLifetime: 2)
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.tokens(for: key)?.accessToken != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: key)?.accessToken != nil })
         let stale = try #require(try fixture.store.tokens(for: key)?.accessToken)
         try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
-        #expect(try await fixture.wait(upTo: 8) { try fixture.store.record(for: key)?.status == .expired })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.record(for: key)?.status == .expired })
         let answer = try await fixture.daemon.send(.GET, "/v1/organisations/demo/libraries/ACTIVE/token")
         #expect(answer.status == 503)
         let object = try APIFixture.object(answer)
@@ -90,9 +90,9 @@ struct TokenAPIRouteTests {
         let fixture = try await APIFixture.start()
         defer { Task { await fixture.stop() } }
         try await fixture.store.saveAuthorisation(try APIFixture.authorisation(fixture.emulator, key: .library("ARCHIVE", of: "off"), nextRefreshAt: Date()))
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.tokens(for: key)?.accessToken != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: key)?.accessToken != nil })
         try fixture.emulator.revokeUser("ALICE")
-        _ = try await fixture.daemon.send(.POST, "/v1/refresh", body: Data(#"{"organisation":"demo","library":"ACTIVE","wait":5}"#.utf8))
+        _ = try await fixture.daemon.send(.POST, "/v1/refresh", body: Data(#"{"organisation":"demo","library":"ACTIVE","wait":15}"#.utf8))
         let dead = try APIFixture.object(try await fixture.daemon.send(.GET, "/v1/organisations/demo/libraries/ACTIVE/token"))
         #expect(dead["status"] as? String == "needs_reauth")
         #expect((dead["reason"] as? String)?.contains("authorise again") == true)

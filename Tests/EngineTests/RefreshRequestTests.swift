@@ -14,7 +14,7 @@ struct RefreshRequestTests {
         let (fixture, _) = try await EngineFixture.start(
             accessTokenLifetime: 600, minimumInterval: 2, grants: [("demo", "ACTIVE")])
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.record(for: key)?.accessExpiresAt != nil && fixture.store.record(for: key)?.inFlightSince == nil })
+        try #require(try await fixture.wait(upTo: 20) { try fixture.store.record(for: key)?.accessExpiresAt != nil && fixture.store.record(for: key)?.inFlightSince == nil })
         let first = try #require(try fixture.store.record(for: key))
 
         guard case let .scheduled(_, at, deferred) = try await fixture.engine.requestRefresh(key) else {
@@ -23,7 +23,7 @@ struct RefreshRequestTests {
         }
         #expect(deferred)
         #expect(abs(at.timeIntervalSince(max(first.lastAttemptAt ?? .distantPast, first.lastRefreshAt!).addingTimeInterval(2))) < 0.01)
-        #expect(try await fixture.wait(upTo: 5) { (try fixture.store.record(for: key)?.lastRefreshAt ?? .distantPast) > first.lastRefreshAt! })
+        #expect(try await fixture.wait(upTo: 15) { (try fixture.store.record(for: key)?.lastRefreshAt ?? .distantPast) > first.lastRefreshAt! })
         let refreshedAt = try #require(try fixture.store.record(for: key)?.lastRefreshAt)
         #expect(refreshedAt >= at.addingTimeInterval(-0.05), "refreshed before the minimum interval")
 
@@ -31,7 +31,7 @@ struct RefreshRequestTests {
         try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
         try await Task.sleep(for: .seconds(2))
         _ = try await fixture.engine.requestRefresh(key)
-        #expect(try await fixture.wait(upTo: 8) { (try fixture.store.record(for: key)?.consecutiveFailures ?? 0) >= 2 })
+        #expect(try await fixture.wait(upTo: 15) { (try fixture.store.record(for: key)?.consecutiveFailures ?? 0) >= 2 })
         try await Task.sleep(for: .seconds(2.1))
         _ = try await fixture.engine.requestRefresh(key)
         // 0, or 1 if a retry already in flight has just failed again.
@@ -43,7 +43,7 @@ struct RefreshRequestTests {
         let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 4, grants: [("demo", "ACTIVE")])
         defer { Task { await fixture.stop() } }
         try fixture.emulator.revokeUser("ALICE")
-        #expect(try await fixture.wait(upTo: 6) { try fixture.status(key) == .needsReauth })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.status(key) == .needsReauth })
         guard case .refused(let status, _) = try await fixture.engine.requestRefresh(key) else {
             Issue.record("a dead grant was scheduled")
             return
@@ -71,7 +71,7 @@ struct RefreshRequestTests {
             accessToken: nil, nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
         let at = try #require(try fixture.engine.scheduleStored(imported))
         #expect(at.timeIntervalSinceNow < 1)
-        #expect(try await fixture.wait(upTo: 5) { try fixture.store.tokens(for: imported)?.accessToken != nil })
+        #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: imported)?.accessToken != nil })
         #expect(try fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
     }
 }
