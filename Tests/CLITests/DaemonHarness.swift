@@ -24,7 +24,7 @@ final class DaemonHarness {
         emulator.standardOutput = Pipe()
         emulator.standardError = Pipe()
         try emulator.run()
-        for _ in 0..<100 where try curl([base + "/_emulator/stats"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<100 where try await curl([base + "/_emulator/stats"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
 
         _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path,
@@ -58,19 +58,20 @@ final class DaemonHarness {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// `imanage-tokend ARGS --config CONFIG`.
-    func tokend(_ arguments: [String], environment: [String: String] = [:]) throws -> TokendProcess.Outcome {
-        try TokendProcess.run(arguments + ["--config", config], environment: environment)
+    /// `imanage-tokend ARGS --config CONFIG`, waited for on a thread of its own.
+    func tokend(_ arguments: [String], environment: [String: String] = [:]) async throws -> TokendProcess.Outcome {
+        let config = config
+        return try await offThePool { try TokendProcess.run(arguments + ["--config", config], environment: environment) }
     }
 
     /// Mints a refresh token of `user` at the emulator and imports it for `--library` or `--user`.
     @discardableResult
-    func importGrant(_ selection: [String], user: String = "ALICE") throws -> TokendProcess.Outcome {
-        let minted = try curl(["-X", "POST", base + "/_emulator/grants", "-d", #"{"user":"\#(user)","client_id":"tokend-demo","count":1}"#])
+    func importGrant(_ selection: [String], user: String = "ALICE") async throws -> TokendProcess.Outcome {
+        let minted = try await curl(["-X", "POST", base + "/_emulator/grants", "-d", #"{"user":"\#(user)","client_id":"tokend-demo","count":1}"#])
         let token = try #require((try JSONSerialization.jsonObject(with: Data(minted.utf8)) as? [String])?.first)
         let file = directory.appendingPathComponent("rt-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: file.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
-        let outcome = try tokend(["import", "--organisation", "demo"] + selection + ["--refresh-token-file", file.path])
+        let outcome = try await tokend(["import", "--organisation", "demo"] + selection + ["--refresh-token-file", file.path])
         #expect(outcome.status == 0, "import failed: \(outcome.stderr)")
         return outcome
     }
@@ -94,21 +95,22 @@ final class DaemonHarness {
 
     /// SIGTERM; returns the daemon's exit status and everything it logged.
     @discardableResult
-    func stopDaemon() -> (status: Int32, log: String) {
-        guard let daemon else { return (-1, "") }
-        daemon.terminate()
-        daemon.waitUntilExit()
-        let log = String(decoding: daemonLog?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+    func stopDaemon() async throws -> (status: Int32, log: String) {
+        guard let daemon, let handle = daemonLog?.fileHandleForReading else { return (-1, "") }
         self.daemon = nil
-        return (daemon.terminationStatus, log)
+        daemon.terminate()
+        return try await offThePool {
+            daemon.waitUntilExit()
+            return (daemon.terminationStatus, String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
+        }
     }
 
-    func fault(_ json: String) throws { _ = try curl(["-X", "POST", base + "/_emulator/faults", "-d", json]) }
-    func clearFaults() throws { _ = try curl(["-X", "DELETE", base + "/_emulator/faults"]) }
+    func fault(_ json: String) async throws { _ = try await curl(["-X", "POST", base + "/_emulator/faults", "-d", json]) }
+    func clearFaults() async throws { _ = try await curl(["-X", "DELETE", base + "/_emulator/faults"]) }
 
     /// `status --json` as an object.
-    func statusJSON(_ extra: [String] = []) throws -> [String: Any] {
-        let outcome = try tokend(["status", "--json"] + extra)
+    func statusJSON(_ extra: [String] = []) async throws -> [String: Any] {
+        let outcome = try await tokend(["status", "--json"] + extra)
         return try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any] ?? [:]
     }
 
@@ -116,7 +118,7 @@ final class DaemonHarness {
     func waitForStatus(_ status: String, upTo seconds: Double = 10) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let object = try statusJSON()
+            let object = try await statusJSON()
             let entries = (object["libraries"] as? [[String: Any]] ?? []) + (object["users"] as? [[String: Any]] ?? [])
             if entries.first?["status"] as? String == status { return true }
             try await Task.sleep(for: .milliseconds(200))
@@ -124,7 +126,11 @@ final class DaemonHarness {
         return false
     }
 
-    func curl(_ arguments: [String]) throws -> String {
+    func curl(_ arguments: [String]) async throws -> String {
+        try await offThePool { try Self.runCurl(arguments) }
+    }
+
+    static func runCurl(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["curl", "-s", "--max-time", "5"] + arguments
@@ -134,5 +140,13 @@ final class DaemonHarness {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Runs blocking work (a child process, its pipes) on a thread of its own, so it never holds one of
+/// the few threads Swift concurrency shares among the tests running in parallel.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
