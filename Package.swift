@@ -10,6 +10,7 @@
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports
+//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config
 //   TokendCLI      the subcommands, thin over Engine and Store
 //   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
 import PackageDescription
@@ -93,9 +94,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TokendWeb",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TokendCLI",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
                 "TokendReports", "TokendAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,6 +136,19 @@ let package = Package(
                 "IManageEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "tokend-benchmark",
+            dependencies: [
+                "TokendEngine", "TokendStore", "TokendConfig", "TokendPolicy", "IManageClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/tokend-benchmark",
             swiftSettings: strict
         ),
 
@@ -177,6 +204,17 @@ let package = Package(
             dependencies: [
                 "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator", "TokendLogging",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "TokendWeb", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

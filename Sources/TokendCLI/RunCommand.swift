@@ -7,6 +7,7 @@ import TokendConfig
 import TokendEngine
 import TokendLogging
 import TokendStore
+import TokendWeb
 
 /// `run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -73,6 +74,16 @@ struct RunCommand: AsyncParsableCommand {
             printError("imanage-tokend run: \(error)")
             throw ExitCode(1)
         }
+        // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
+        // A port that cannot be bound stops the pages only, never the refreshes: grants stay alive.
+        let web: TokendWebServer?
+        do {
+            web = try await TokendWebServer.start(configuration: configuration, store: store, client: client, engine: engine, logger: logger)
+            logger.info("web pages on http://\(configuration.listen) (public URL \(configuration.publicURL.absoluteString))")
+        } catch {
+            logger.error("the web pages are not served: \(error); grants are still refreshed")
+            web = nil
+        }
         let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
         logger.info("imanage-tokend started: \(summary)")
         notifier.ready()
@@ -94,6 +105,7 @@ struct RunCommand: AsyncParsableCommand {
         watchdog.stop()
         hangups.cancel()
         await api.stop()
+        await web?.stop()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}

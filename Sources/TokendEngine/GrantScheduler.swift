@@ -30,6 +30,7 @@ public final class GrantScheduler: @unchecked Sendable {
     private let now: @Sendable () -> Date
     private let onDue: @Sendable ([Entry]) -> Void
     private var wakeUps = 0
+    private var worstLateness: TimeInterval = 0
 
     /// - Parameters:
     ///   - queue: where `onDue` runs.
@@ -72,6 +73,15 @@ public final class GrantScheduler: @unchecked Sendable {
         return (heap.count, wakeUps)
     }
 
+    /// The latest any entry was handed out after its deadline, since the last call (for the benchmark).
+    public func takeWorstLateness() -> TimeInterval {
+        lock.lock()
+        defer { lock.unlock() }
+        let worst = worstLateness
+        worstLateness = 0
+        return worst
+    }
+
     /// The earliest pending deadline.
     public var nextDeadline: Date? {
         lock.lock()
@@ -86,6 +96,7 @@ public final class GrantScheduler: @unchecked Sendable {
         let current = now()
         var due: [Entry] = []
         while let earliest = heap.min, earliest.deadline <= current {
+            worstLateness = max(worstLateness, current.timeIntervalSince(earliest.deadline))
             due.append(heap.removeMin())
         }
         rearmIfNeeded()
@@ -94,17 +105,14 @@ public final class GrantScheduler: @unchecked Sendable {
     }
 
     /// Arms the timer at the heap's earliest deadline when that is sooner than what is armed.
-    /// Called with the lock held.
+    /// The deadline is turned into a wall-clock time through the injected `now`, so a test clock
+    /// (or the benchmark's shifted one) and the timer agree on when a grant is due; with the real
+    /// clock it is the deadline itself. Called with the lock held.
     private func rearmIfNeeded() {
         guard let earliest = heap.min?.deadline else { return }
         if let armedDeadline, armedDeadline <= earliest { return }
         armedDeadline = earliest
-        timer.schedule(wallDeadline: Self.wallTime(earliest), leeway: .milliseconds(10))
-    }
-
-    static func wallTime(_ date: Date) -> DispatchWallTime {
-        let seconds = date.timeIntervalSince1970
-        let whole = seconds.rounded(.down)
-        return DispatchWallTime(timespec: timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1_000_000_000)))
+        let delay = max(earliest.timeIntervalSince(now()), 0)
+        timer.schedule(wallDeadline: .now() + delay, leeway: .milliseconds(10))
     }
 }

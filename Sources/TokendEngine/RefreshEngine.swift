@@ -130,7 +130,24 @@ public final class RefreshEngine: Sendable {
         scheduler.schedule(grantID, at: now())
     }
 
+    /// Schedules a grant stored while the daemon runs (the authorisation pages) at its first
+    /// refresh. `scheduleNow` would be dropped as stale when the grant's next refresh lies ahead.
+    public func schedule(_ grantID: Int64, at deadline: Date) {
+        scheduler.schedule(grantID, at: deadline)
+    }
+
+    /// The organisation called `name` in the running configuration (it follows SIGHUP reloads).
+    public func organisation(named name: String) -> OrganisationConfig? {
+        configuration.organisation(named: name)
+    }
+
+    /// The organisations of the running configuration.
+    public var organisations: [OrganisationConfig] { configuration.organisations }
+
     public var pendingCount: Int { scheduler.statistics.pending }
+
+    /// The worst delay between a deadline and its timer firing since the last call (benchmark figure).
+    public func takeWorstSchedulingLateness() -> TimeInterval { scheduler.takeWorstLateness() }
 
     private func process(_ grantID: Int64) async {
         guard inProcess.withLock({ $0.insert(grantID).inserted }) else {

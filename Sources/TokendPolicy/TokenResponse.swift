@@ -29,7 +29,8 @@ public enum TokenResponseParser {
         now: Date = Date(), defaultLifetime: TimeInterval = 1800
     ) -> Result<TokenResponse, RefreshFailure> {
         let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(body.prefix(maximumBodySize)))
-        let excerpt = ResponseRedactor.excerpt(body)
+        // Redacting runs regular expressions: only a failure needs its excerpt.
+        func excerpt() -> String? { ResponseRedactor.excerpt(body) }
 
         guard (200..<300).contains(status) else {
             let oauthError = answer?.error.flatMap(sanitisedCode)
@@ -42,17 +43,17 @@ public enum TokenResponseParser {
             }
             return .failure(RefreshFailure(
                 failureClass, httpStatus: status, oauthError: oauthError, retryAfter: retryAfter,
-                detail: what, responseExcerpt: excerpt))
+                detail: what, responseExcerpt: excerpt()))
         }
         guard let answer else {
             return .failure(RefreshFailure(
                 .transient, httpStatus: status, detail: "the token endpoint's answer is not a JSON object",
-                responseExcerpt: excerpt))
+                responseExcerpt: excerpt()))
         }
         guard let accessToken = answer.accessToken, !accessToken.isEmpty else {
             return .failure(RefreshFailure(
                 .transient, httpStatus: status, detail: "the token endpoint's answer has no access_token",
-                responseExcerpt: excerpt))
+                responseExcerpt: excerpt()))
         }
         let lifetime: TimeInterval
         switch answer.expiresIn {
@@ -61,12 +62,12 @@ public enum TokenResponseParser {
         case .notANumber:
             return .failure(RefreshFailure(
                 .transient, httpStatus: status, detail: "the token endpoint's expires_in is not a number",
-                responseExcerpt: excerpt))
+                responseExcerpt: excerpt()))
         }
         guard lifetime.isFinite, lifetime > 0 else {
             return .failure(RefreshFailure(
                 .transient, httpStatus: status, detail: "the token endpoint gave an access token that has already expired",
-                responseExcerpt: excerpt))
+                responseExcerpt: excerpt()))
         }
         let refreshToken = answer.refreshToken.flatMap { $0.isEmpty ? nil : $0 }
         return .success(TokenResponse(

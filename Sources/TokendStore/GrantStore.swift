@@ -62,6 +62,7 @@ public final class GrantStore: @unchecked Sendable {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return false }
+        giveNewFileToDirectoryOwner(fd, file: info, directory: directory.isEmpty ? "." : directory)
         if info.st_mode & 0o077 != 0 {
             guard fchmod(fd, 0o600) == 0 else {
                 throw .cannotOpen(path: path, reason: "it is readable by others and cannot be narrowed to 0600")
@@ -69,6 +70,16 @@ public final class GrantStore: @unchecked Sendable {
             return true
         }
         return false
+    }
+
+    /// Run as root (`sudo imanage-tokend import` before the daemon's first start), a new, empty
+    /// database would belong to root and the daemon's own user could not open it. It is given to
+    /// the owner of its directory (the service's StateDirectory), as SQLite does for its -wal file.
+    private static func giveNewFileToDirectoryOwner(_ fd: Int32, file: stat, directory: String) {
+        guard geteuid() == 0, file.st_size == 0 else { return }
+        var owner = stat()
+        guard stat(directory, &owner) == 0, owner.st_uid != file.st_uid || owner.st_gid != file.st_gid else { return }
+        _ = fchown(fd, owner.st_uid, owner.st_gid)
     }
 
     /// Number of durable commits and the writes they carried, since opening (for the benchmark).

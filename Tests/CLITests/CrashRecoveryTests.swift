@@ -46,11 +46,11 @@ struct CrashRecoveryTests {
         // A grant, imported the way an administrator would.
         let minted = try curl(["-X", "POST", base + "/_emulator/grants", "-d", #"{"user":"ALICE","client_id":"tokend-demo","count":1}"#])
         let token = try #require((try JSONSerialization.jsonObject(with: Data(minted.utf8)) as? [String])?.first)
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("rt").path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("rt").path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path,
             contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
         try """
             database = "tokend.sqlite"
             key_file = "token.key"

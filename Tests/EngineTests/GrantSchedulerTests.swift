@@ -84,4 +84,22 @@ struct GrantSchedulerTests {
         #expect(recorder.ids == [1, 2])
         #expect(scheduler.statistics.pending == 1)
     }
+
+    @Test("a clock behind the wall clock neither fires early nor spins: the timer waits by the scheduler's clock")
+    func clockBehindDoesNotSpin() async throws {
+        let recorder = DueRecorder()
+        let offset: TimeInterval = -3600
+        let scheduler = GrantScheduler(queue: DispatchQueue(label: "test"), now: { Date().addingTimeInterval(offset) }) {
+            recorder.record($0)
+        }
+        // Due in 0.1 s by the real clock, but in an hour and 0.1 s by the scheduler's.
+        scheduler.schedule(1, at: Date().addingTimeInterval(0.1))
+        // Due in 0.2 s by the scheduler's clock.
+        scheduler.schedule(2, at: Date().addingTimeInterval(offset + 0.2))
+        for _ in 0..<100 where recorder.ids.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(recorder.ids == [2])
+        #expect(scheduler.statistics.pending == 1)
+        #expect(scheduler.statistics.wakeUps <= 2, "the timer woke \(scheduler.statistics.wakeUps) times for one due grant")
+    }
 }

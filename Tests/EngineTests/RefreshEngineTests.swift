@@ -30,7 +30,7 @@ struct EngineFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
         var toml = """
             database = "tokend.sqlite"
             key_file = "token.key"
@@ -45,7 +45,7 @@ struct EngineFixture {
 
             """
         for (name, secret) in organisations.sorted(by: { $0.key < $1.key }) {
-            FileManager.default.createFile(
+            _ = FileManager.default.createFile(
                 atPath: directory.appendingPathComponent("\(name)-secret").path, contents: Data(secret.utf8),
                 attributes: [.posixPermissions: 0o600])
             toml += """

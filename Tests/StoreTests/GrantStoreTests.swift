@@ -51,6 +51,24 @@ struct GrantStoreTests {
         #expect(try FileManager.default.attributesOfItem(atPath: db.path)[.posixPermissions] as? Int == 0o600)
     }
 
+    @Test("created by root in the service's state directory, the database and its WAL belong to the directory's owner",
+          .enabled(if: geteuid() == 0, "only root can create a file for another user"))
+    func rootCreatesForDirectoryOwner() async throws {
+        let db = TemporaryDatabase()
+        defer { db.cleanUp() }
+        try FileManager.default.createDirectory(at: db.directory, withIntermediateDirectories: true)
+        let service: (uid: uid_t, gid: gid_t) = (65534, 65534)  // nobody, standing in for imanage-tokend
+        #expect(chown(db.directory.path, service.uid, service.gid) == 0)
+        let store = try db.open()
+        _ = try await store.saveAuthorisation(authorisation(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
+        for suffix in ["", "-wal"] {
+            var info = stat()
+            #expect(stat(db.path + suffix, &info) == 0)
+            #expect(info.st_uid == service.uid && info.st_gid == service.gid, "owner of tokend.sqlite\(suffix): \(info.st_uid):\(info.st_gid)")
+            #expect(info.st_mode & 0o777 == 0o600)
+        }
+    }
+
     @Test("a grant round-trips: record, identity, times and decrypted tokens")
     func roundTrip() async throws {
         let db = TemporaryDatabase()

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import IManageClient
+import Logging
+import TokendConfig
+import TokendPolicy
+import TokendStore
+
+/// `GET /oauth/callback`: iManage sends the browser back here with a code (or an error) and the
+/// `state`. The state is taken (it works once), the code exchanged, the person identified, and
+/// then, by what the authorisation was for, a user grant stored, a Tracker session opened, or a
+/// library grant stored after the NRTADMIN check. Every answer afterwards is a redirect to a URL
+/// without the code, or a page saying what went wrong.
+struct CallbackRoute: Sendable {
+    let environment: WebEnvironment
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/oauth/callback") { request, _ in
+            await callback(request)
+        }
+    }
+
+    func callback(_ request: Request) async -> Response {
+        let query: [String: String]
+        do throws(WebFailure) {
+            query = try FormCoding.parse(request.uri.query ?? "")
+        } catch {
+            return PageRenderer.failure(error, organisation: nil)
+        }
+        guard let state = query["state"], !state.isEmpty else {
+            return await environment.respond(organisation: nil) { () async throws(WebFailure) -> Response in
+                throw WebFailure.badRequest("The link back from iManage has no state: it did not come from a sign-in started here.")
+            }
+        }
+        let pending: PendingAuthorisation
+        switch environment.states.take(state: state, binding: request.cookies[WebEnvironment.flowCookie]?.value, now: environment.now()) {
+        case .success(let found): pending = found
+        case .failure(let problem):
+            return await environment.respond(organisation: nil) { () async throws(WebFailure) -> Response in throw WebFailure.state(problem) }
+        }
+        return await environment.respond(organisation: pending.organisation) { () async throws(WebFailure) -> Response in
+            try await complete(pending, query: query)
+        }
+    }
+
+    private func complete(_ pending: PendingAuthorisation, query: [String: String]) async throws(WebFailure) -> Response {
+        let base = WebEnvironment.base(pending.organisation)
+        let retry: RetryLink = pending.purpose == .user
+            ? ("Authorise again", base + "/authorise") : ("Back to library authorization", base + "/tracker")
+        let organisation = try environment.organisation(pending.organisation)
+        if let error = query["error"] {
+            if error == "access_denied" { throw WebFailure.consentDenied(retry: retry) }
+            throw WebFailure.authorizeError(String(error.prefix(64)), retry: retry)
+        }
+        guard let code = query["code"], !code.isEmpty else {
+            throw WebFailure.badRequest("The link back from iManage has neither a code nor an error.")
+        }
+        let flow = environment.flow
+        let tokens = try await flow.exchange(code: code, verifier: pending.codeVerifier, organisation: organisation, retry: retry)
+        let identity = try await flow.identify(tokens, organisation: organisation, retry: retry)
+        let now = environment.now()
+        let person = (userID: identity.userID, name: identity.name ?? identity.userID, email: identity.email ?? "", customerID: identity.customerID)
+
+        switch pending.purpose {
+        case .user:
+            let key = GrantKey.user(identity.userID, of: organisation.name)
+            let record = try await flow.save(
+                key, identity: identity, tokens: tokens, now: now, nrtadminChecked: false,
+                message: "authorised by \(person.name) on the web page", retry: retry)
+            scheduled(record)
+            var response = PageRenderer.redirect(to: base + "/me?authorised=1")
+            response.setCookie(environment.sessionCookie(environment.newSession(.me, organisation: organisation.name, identity: person)))
+            return response
+
+        case .trackerSignIn:
+            let libraries = try await flow.nrtadminLibraries(identity, accessToken: tokens.accessToken, organisation: organisation, retry: retry)
+            guard !libraries.isEmpty else { throw WebFailure.notNrtadminAnywhere(describe(person), retry: retry) }
+            environment.logger.info("\(organisation.name): \(person.userID) signed in to the Tracker page (\(libraries.count) libraries)",
+                                    metadata: ["TOKEND_ORGANISATION": "\(organisation.name)"])
+            var response = PageRenderer.redirect(to: base + "/tracker")
+            response.setCookie(environment.sessionCookie(
+                environment.newSession(.tracker, organisation: organisation.name, identity: person, libraries: libraries)))
+            return response
+
+        case .library(let library, let email, let requestedBy):
+            guard person.email.caseInsensitiveCompare(email) == .orderedSame else {
+                throw WebFailure.differentPerson(expected: email, actual: describe(person), retry: retry)
+            }
+            guard try await flow.isNrtadmin(identity, library: library, accessToken: tokens.accessToken, organisation: organisation, retry: retry) else {
+                throw WebFailure.notNrtadmin(describe(person), library: library, retry: retry)
+            }
+            let record = try await flow.save(
+                .library(library, of: organisation.name), identity: identity, tokens: tokens, now: now, nrtadminChecked: true,
+                message: "authorised by \(person.name) on the Tracker page (asked by \(requestedBy))", retry: retry)
+            scheduled(record)
+            return PageRenderer.redirect(to: base + "/tracker?authorised=" + FormCoding.escape(library))
+        }
+    }
+
+    private func describe(_ person: (userID: String, name: String, email: String, customerID: String)) -> String {
+        person.email.isEmpty ? "\(person.name) (\(person.userID))" : "\(person.name) (\(person.email))"
+    }
+
+    /// Hands the new grant to the engine and logs it with the journal fields.
+    private func scheduled(_ record: GrantRecord) {
+        if let next = record.nextRefreshAt { environment.engine.schedule(record.id, at: next) }
+        let key = record.key
+        environment.logger.info(
+            "\(key.organisation) \(key.kind.rawValue) \(key.subject): authorised by \(record.authorisedBy?.userID ?? "?") on the web page",
+            metadata: [
+                "TOKEND_ORGANISATION": "\(key.organisation)",
+                (key.kind == .library ? "TOKEND_LIBRARY" : "TOKEND_USER"): "\(key.subject)",
+                "TOKEND_STATUS": "\(record.status.rawValue)",
+            ])
+    }
+}

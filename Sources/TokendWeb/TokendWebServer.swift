@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import IManageClient
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TokendConfig
+import TokendEngine
+import TokendPolicy
+import TokendStore
+
+/// The daemon's web pages on `listen`: a person's own authorisation (`/organisations/{org}/authorise`,
+/// `/organisations/{org}/me`), the Tracker library authorization page (`/organisations/{org}/tracker`)
+/// and the OAuth callback (`/oauth/callback`). Server-rendered HTML, one stylesheet, no JavaScript.
+public final class TokendWebServer: Sendable {
+    /// The port listened on (the one picked when `listen` asked for port 0).
+    public let port: Int
+    private let serviceGroup: ServiceGroup
+    private let runTask: Task<Void, any Error>
+
+    private init(port: Int, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+        self.port = port
+        self.serviceGroup = serviceGroup
+        self.runTask = runTask
+    }
+
+    /// Starts serving and returns once the server listens.
+    ///
+    /// - Parameters:
+    ///   - engine: gives the running organisations (after SIGHUP reloads) and schedules new grants.
+    ///   - listen: where to listen; by default the configuration's `listen`.
+    ///   - now: the clock (tests move it to expire a `state`).
+    public static func start(
+        configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, engine: RefreshEngine,
+        logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> TokendWebServer {
+        let environment = WebEnvironment(
+            publicURL: configuration.publicURL, redirectURL: configuration.redirectURL,
+            secureCookies: configuration.publicURL.scheme?.lowercased() == "https",
+            store: store, engine: engine,
+            flow: AuthorisationFlow(
+                client: client, store: store, policy: RefreshPolicy(settings: configuration.refresh),
+                redirectURL: configuration.redirectURL),
+            states: AuthorisationStateStore(lifetime: stateLifetime),
+            sessions: SessionSigner(tokenKey: configuration.key.reveal()),
+            logger: logger, now: now)
+
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: SecurityHeaders(
+            authorizeOrigins: { Array(Set(engine.organisations.map { WebEnvironment.origin(of: $0.authorizationBase) })).sorted() },
+            logger: logger))
+        router.get("/static/tokend.css") { _, _ in Stylesheet.response }
+        AuthoriseRoutes(environment: environment).register(on: router)
+        CallbackRoute(environment: environment).register(on: router)
+        MeRoutes(environment: environment).register(on: router)
+        TrackerRoutes(environment: environment).register(on: router)
+
+        let address = listen ?? configuration.listen
+        var serverLogger = logger
+        serverLogger.logLevel = max(logger.logLevel, .notice)
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                listeningContinuation.yield(channel.localAddress?.port ?? 0)
+                listeningContinuation.finish()
+            },
+            logger: serverLogger)
+        var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: serverLogger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
+        let runTask = Task {
+            defer { listeningContinuation.finish() }
+            try await serviceGroup.run()
+        }
+        var iterator = listening.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            let reason: String
+            do {
+                try await runTask.value
+                reason = "the server stopped before it listened"
+            } catch {
+                reason = String(describing: error)
+            }
+            throw WebServerError.cannotListen(address: address.description, reason: reason)
+        }
+        return TokendWebServer(port: port, serviceGroup: serviceGroup, runTask: runTask)
+    }
+
+    /// Stops listening and returns once the server is down.
+    public func stop() async {
+        await serviceGroup.triggerGracefulShutdown()
+        _ = try? await runTask.value
+    }
+}
+
+/// The web pages could not be served.
+public enum WebServerError: Error, CustomStringConvertible {
+    case cannotListen(address: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let address, let reason):
+            "cannot serve the web pages on \(address) (listen): \(reason); free the port or change listen in the configuration"
+        }
+    }
+}

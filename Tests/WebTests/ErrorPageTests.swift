@@ -1,0 +1,170 @@
+import Foundation
+import IManageEmulator
+import Testing
+import TokendPolicy
+import TokendStore
+
+extension WebPageTests {
+    /// Every error a person can meet in the flows gives a page that says what happened and what to
+    /// do, and the store holds nothing new.
+    @Suite("Error pages of the authorisation flows", .serialized)
+    struct ErrorPageTests {
+        /// Checks that a page is an error page with `status` whose text contains every one of `phrases`.
+        func expectPage(
+            _ answer: PageAnswer, status: Int, _ phrases: String..., sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            let text = visibleText(answer.body)
+            #expect(answer.status == status, "status \(answer.status): \(text)", sourceLocation: sourceLocation)
+            #expect(text.contains("What to do:"), "no advice in: \(text)", sourceLocation: sourceLocation)
+            for phrase in phrases {
+                #expect(text.contains(phrase), "“\(phrase)” not in: \(text)", sourceLocation: sourceLocation)
+            }
+        }
+
+        @Test("denied consent")
+        func deniedConsent() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "", action: "deny")
+                #expect(queryItems(of: back)["error"] == "access_denied")
+                expectPage(try await browser.get(back), status: 403, "Access was not allowed", "start again")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("a state used twice (reload of the callback)")
+        func reusedState() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                #expect(try await browser.get(back).status == 303)
+                let grantBefore = try fixture.store.record(for: .user("BOB", of: "demo"))
+                expectPage(try await browser.get(back), status: 400, "already used")
+                #expect(try fixture.grants().count == 1)
+                #expect(try fixture.store.record(for: .user("BOB", of: "demo"))?.updatedAt == grantBefore?.updatedAt)
+            }
+        }
+
+        @Test("an expired state (the sign-in took longer than 10 minutes)")
+        func expiredState() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                fixture.clock.advance(by: 11 * 60)
+                expectPage(try await browser.get(back), status: 400, "This sign-in has expired")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("a callback opened in another browser, and a state never issued")
+        func otherBrowserAndUnknownState() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                expectPage(try await TestBrowser().get(back), status: 400, "started in another browser")
+                expectPage(try await browser.get(fixture.base + "/oauth/callback?code=abc&state=forged"), status: 400, "not known")
+                expectPage(try await browser.get(fixture.base + "/oauth/callback?code=abc"), status: 400, "no state")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("a code the token endpoint refuses")
+        func refusedCode() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                let state = try #require(queryItems(of: back)["state"])
+                let page = try await browser.get(fixture.base + "/oauth/callback?code=not-a-code&state=\(state)")
+                expectPage(page, status: 502, "iManage refused the authorisation", "Authorise again")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("the organisation's client secret refused")
+        func clientRefused() async throws {
+            try await withWebFixture { fixture in
+                let answer = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password", organisation: "wrong")
+                expectPage(answer, status: 502, "refused this daemon's client credentials", "client_secret_file")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("a different person signs in than the email asked for")
+        func differentPerson() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
+                let answer = try await fixture.authoriseLibrary(
+                    browser, library: "ACTIVE", email: "alice@example.com", signInAs: "carol@example.com", password: "carol-password")
+                expectPage(answer, status: 403, "A different person signed in", "asked for alice@example.com", "Carol Clerk")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("a person who is not NRTADMIN: of the library authorized, and of any library at sign-in")
+        func notNrtadmin() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
+                let answer = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "bob@example.com", password: "bob-password")
+                expectPage(answer, status: 403, "Not an NRTADMIN of ACTIVE", "bob@example.com")
+                #expect(try fixture.grants().isEmpty)
+
+                // Membership is checked with the new token at that moment, not from the sign-in.
+                _ = try fixture.emulator.removeNRTAdmin(user: "ALICE", library: "ARCHIVE")
+                let removed = try await fixture.authoriseLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
+                expectPage(removed, status: 403, "Not an NRTADMIN of ARCHIVE")
+                #expect(try fixture.grants().isEmpty)
+
+                let carol = TestBrowser()
+                expectPage(try await fixture.trackerSignIn(carol, email: "carol@example.com", password: "carol-password"),
+                           status: 403, "No library to authorise")
+                #expect(visibleText(try await carol.get(fixture.base + "/organisations/demo/tracker").body).contains("Sign in with iManage"))
+            }
+        }
+
+        @Test("a disabled organisation, and an unknown one")
+        func disabledOrganisation() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let authorise = try await browser.get(fixture.base + "/organisations/off/authorise")
+                expectPage(authorise, status: 403, "switched off", "enable the organisation")
+                #expect(authorise.location == nil)
+                expectPage(try await browser.get(fixture.base + "/organisations/off/tracker"), status: 403, "switched off")
+                expectPage(try await browser.get(fixture.base + "/organisations/off/tracker/sign-in"), status: 403, "switched off")
+                expectPage(try await browser.get(fixture.base + "/organisations/nowhere/authorise"), status: 404, "no organisation called “nowhere”")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("iManage unreachable when the code is exchanged")
+        func unreachable() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                await fixture.emulator.stop()
+                let page = try await browser.get(back)
+                expectPage(page, status: 502, "iManage could not be reached", "127.0.0.1", "Try again in a few minutes")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
+        @Test("iManage failing after the code was accepted (discovery answers 503)")
+        func discoveryFails() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                _ = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .api))
+                expectPage(try await browser.get(back), status: 502, "iManage could not be reached")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import IManageClient
+import IManageEmulator
+import Logging
+import Synchronization
+import Testing
+import TokendConfig
+import TokendEngine
+import TokendPolicy
+import TokendStore
+import TokendWeb
+
+/// A clock the tests can move forward (to expire a `state` without waiting).
+final class TestClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+    func advance(by seconds: TimeInterval) { offset.withLock { $0 += seconds } }
+    var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+}
+
+/// The web pages over real HTTP, in front of a real store and running engine, against the
+/// emulator (which insists on PKCE, so every flow proves the daemon sends it right).
+///
+/// Organisations: `demo` (working), `off` (enabled = false), `wrong` (a refused client secret).
+struct WebFixture {
+    let emulator: IManageEmulator
+    let store: GrantStore
+    let client: IManageHTTPClient
+    let engine: RefreshEngine
+    let runner: Task<Void, Never>
+    let web: TokendWebServer
+    let clock: TestClock
+    let directory: URL
+    let publicURL = "http://127.0.0.1:8080"
+
+    var base: String { "http://127.0.0.1:\(web.port)" }
+
+    static func start(accessTokenLifetime: Int = 1800, pkce: Bool = true) async throws -> WebFixture {
+        var emulatorConfiguration = EmulatorConfiguration.demo
+        emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
+        emulatorConfiguration.requirePKCE = pkce
+        let emulator = try await IManageEmulator.start(emulatorConfiguration)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        _ = FileManager.default.createFile(
+            atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
+        for (file, secret) in [("good-secret", "demo-secret"), ("bad-secret", "not-the-secret")] {
+            _ = FileManager.default.createFile(
+                atPath: directory.appendingPathComponent(file).path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        }
+        var toml = """
+            database = "tokend.sqlite"
+            key_file = "token.key"
+            public_url = "http://127.0.0.1:8080"
+            api_socket = "api.sock"
+            [refresh]
+            minimum_interval_seconds = 0.5
+            backoff_initial_seconds = 1
+            backoff_max_seconds = 2
+
+            """
+        for (name, enabled, secret) in [("demo", true, "good-secret"), ("off", false, "good-secret"), ("wrong", true, "bad-secret")] {
+            toml += """
+                [[organisation]]
+                name = "\(name)"
+                enabled = \(enabled)
+                use_default_configuration = false
+                region = "custom"
+                authorization_url = "\(emulator.baseURL)"
+                token_url = "\(emulator.baseURL)"
+                client_id = "tokend-demo"
+                client_secret_file = "\(secret)"
+                pkce = \(pkce)
+
+                """
+        }
+        let configPath = directory.appendingPathComponent("tokend.toml").path
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
+
+        let store = try GrantStore(path: configuration.database, key: key)
+        var logger = Logger(label: "web-test")
+        logger.logLevel = .warning
+        let client = try IManageHTTPClient(settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 5), logger: logger)
+        let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:test", logger: logger)
+        try await engine.start()
+        let runner = Task { await engine.run() }
+        let clock = TestClock()
+        let web = try await TokendWebServer.start(
+            configuration: configuration, store: store, client: client, engine: engine, logger: logger,
+            listen: ListenAddress(host: "127.0.0.1", port: 0), now: { clock.now })
+        return WebFixture(
+            emulator: emulator, store: store, client: client, engine: engine, runner: runner, web: web, clock: clock,
+            directory: directory)
+    }
+
+    func stop() async {
+        await web.stop()
+        engine.stop()
+        await runner.value
+        await client.shutdown()
+        await emulator.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Every grant stored, of every organisation.
+    func grants() throws -> [GrantRecord] { try store.records() }
+
+    // MARK: Going through iManage like a browser
+
+    /// Follows a redirect to iManage's authorize URL: the sign-in page, then the form POST with
+    /// the credentials (or Deny). Returns the URL iManage sends the browser back to, made to
+    /// point at this test's web server (public_url is a fixed address; the server's port is not).
+    func throughIManage(
+        _ redirect: PageAnswer, browser: TestBrowser, email: String, password: String, action: String = "sign_in",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> String {
+        #expect(redirect.status == 303, "expected a redirect to iManage, got \(redirect.status): \(visibleText(redirect.body))", sourceLocation: sourceLocation)
+        let authorize = try #require(redirect.location, sourceLocation: sourceLocation)
+        #expect(authorize.hasPrefix(emulator.baseURL + "/auth/oauth2/authorize?"), sourceLocation: sourceLocation)
+        let signInPage = try await browser.get(authorize)
+        #expect(signInPage.status == 200, "sign-in page: \(visibleText(signInPage.body))", sourceLocation: sourceLocation)
+        let fields = hiddenFields(in: signInPage.body) + [("email", email), ("password", password), ("action", action)]
+        let signedIn = try await browser.post(emulator.baseURL + "/auth/oauth2/authorize", fields)
+        #expect(signedIn.status == 302, "sign-in: \(visibleText(signedIn.body))", sourceLocation: sourceLocation)
+        let back = try #require(signedIn.location, sourceLocation: sourceLocation)
+        #expect(back.hasPrefix(publicURL + "/oauth/callback?"), sourceLocation: sourceLocation)
+        return base + back.dropFirst(publicURL.count)
+    }
+
+    /// A person's own authorisation from the start: `/authorise`, iManage, the callback.
+    func authoriseUser(
+        _ browser: TestBrowser, email: String, password: String, organisation: String = "demo",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> PageAnswer {
+        let start = try await browser.get(base + "/organisations/\(organisation)/authorise")
+        let callback = try await throughIManage(start, browser: browser, email: email, password: password, sourceLocation: sourceLocation)
+        return try await browser.get(callback)
+    }
+
+    /// The Tracker sign-in from the start; returns the callback's answer.
+    func trackerSignIn(_ browser: TestBrowser, email: String, password: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> PageAnswer {
+        let start = try await browser.get(base + "/organisations/demo/tracker/sign-in")
+        let callback = try await throughIManage(start, browser: browser, email: email, password: password, sourceLocation: sourceLocation)
+        return try await browser.get(callback)
+    }
+
+    /// Presses Authorize for `library` on the Tracker page with `email`; returns the answer (a redirect to iManage).
+    func pressAuthorize(_ browser: TestBrowser, library: String, email: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> PageAnswer {
+        let page = try await browser.get(base + "/organisations/demo/tracker")
+        let csrf = try #require(hiddenFields(in: page.body).first { $0.0 == "csrf" }?.1, "no CSRF field on the Tracker page", sourceLocation: sourceLocation)
+        return try await browser.post(base + "/organisations/demo/tracker/libraries/\(library)/authorise", [("csrf", csrf), ("email", email)])
+    }
+
+    /// Authorizes `library` on the Tracker page, signing in at iManage as `email`; returns the callback's answer.
+    func authoriseLibrary(
+        _ browser: TestBrowser, library: String, email: String, signInAs: String? = nil, password: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> PageAnswer {
+        let pressed = try await pressAuthorize(browser, library: library, email: email, sourceLocation: sourceLocation)
+        let callback = try await throughIManage(pressed, browser: browser, email: signInAs ?? email, password: password, sourceLocation: sourceLocation)
+        return try await browser.get(callback)
+    }
+
+    /// The CSRF token on page `path`.
+    func csrf(_ browser: TestBrowser, on path: String) async throws -> String {
+        let page = try await browser.get(base + path)
+        return try #require(hiddenFields(in: page.body).first { $0.0 == "csrf" }?.1, "no CSRF field on \(path)")
+    }
+}
+
+/// Starts a fixture, runs `body`, always stops it.
+func withWebFixture(accessTokenLifetime: Int = 1800, pkce: Bool = true, _ body: (WebFixture) async throws -> Void) async throws {
+    let fixture = try await WebFixture.start(accessTokenLifetime: accessTokenLifetime, pkce: pkce)
+    do {
+        try await body(fixture)
+    } catch {
+        await fixture.stop()
+        throw error
+    }
+    await fixture.stop()
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import TokendPolicy
+import TokendStore
+
+extension WebPageTests {
+    @Suite("The Tracker library authorization page, end to end over HTTP", .serialized)
+    struct TrackerAuthorisationTests {
+        @Test("an NRTADMIN signs in, sees only their libraries, authorizes two, sees the names, deauthorizes one")
+        func libraryFlow() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let before = try await browser.get(fixture.base + "/organisations/demo/tracker")
+                #expect(visibleText(before.body).contains("Sign in with iManage"))
+
+                let signedIn = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
+                #expect(signedIn.status == 303)
+                #expect(signedIn.location == "/organisations/demo/tracker")
+                #expect(try fixture.grants().isEmpty, "signing in to the Tracker page stores nothing")
+
+                let page = visibleText(try await browser.get(fixture.base + "/organisations/demo/tracker").body)
+                #expect(page.contains("Signed in as Alice Admin"))
+                #expect(page.contains("ACTIVE Unauthorized"), "\(page)")
+                #expect(page.contains("ARCHIVE Unauthorized"))
+                #expect(!page.contains("LITIGATION"), "a library where Alice is not NRTADMIN is offered")
+
+                // Authorize asks iManage with the email as login_hint.
+                let pressed = try await fixture.pressAuthorize(browser, library: "ACTIVE", email: "alice@example.com")
+                #expect(queryItems(of: try #require(pressed.location))["login_hint"] == "alice@example.com")
+                let back = try await browser.get(try await fixture.throughIManage(pressed, browser: browser, email: "alice@example.com", password: "alice-password"))
+                #expect(back.location == "/organisations/demo/tracker?authorised=ACTIVE")
+                let archive = try await fixture.authoriseLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
+                #expect(archive.location == "/organisations/demo/tracker?authorised=ARCHIVE")
+
+                let after = visibleText(try await browser.get(fixture.base + back.location!).body)
+                #expect(after.contains("Library ACTIVE is authorized"))
+                #expect(after.contains("ACTIVE Authorized Alice Admin alice@example.com"), "\(after)")
+                #expect(after.contains("ARCHIVE Authorized Alice Admin"))
+
+                let active = try #require(try fixture.store.record(for: .library("ACTIVE", of: "demo")))
+                #expect(active.authorisedBy?.userID == "ALICE")
+                #expect(active.nrtadminCheckedAt != nil, "stored after the NRTADMIN check")
+                #expect(active.status == .authorized)
+
+                let csrf = try await fixture.csrf(browser, on: "/organisations/demo/tracker")
+                // As Chromium sends it under Referrer-Policy: no-referrer.
+                let removed = try await browser.post(fixture.base + "/organisations/demo/tracker/libraries/ACTIVE/deauthorise", [("csrf", csrf)], origin: "null")
+                #expect(removed.status == 303)
+                #expect(try fixture.grants().map(\.key) == [.library("ARCHIVE", of: "demo")])
+                let final = visibleText(try await browser.get(fixture.base + removed.location!).body)
+                #expect(final.contains("Library ACTIVE was deauthorized"))
+                #expect(final.contains("ACTIVE Unauthorized"))
+                #expect(final.contains("ARCHIVE Authorized Alice Admin"))
+            }
+        }
+
+        @Test("a library can be authorized by another NRTADMIN's email, and re-authorizing replaces the grant")
+        func reauthoriseReplaces() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
+                _ = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
+                let first = try fixture.store.tokens(for: .library("ACTIVE", of: "demo"))?.refreshToken
+                _ = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "ALICE@example.com", password: "alice-password")
+                #expect(try fixture.grants().count == 1)
+                #expect(try fixture.store.tokens(for: .library("ACTIVE", of: "demo"))?.refreshToken != first)
+            }
+        }
+
+        @Test("a library not offered to this NRTADMIN cannot be authorized or deauthorized by a crafted POST")
+        func libraryNotOffered() async throws {
+            try await withWebFixture { fixture in
+                // BOB's grant of LITIGATION exists; ALICE is not its NRTADMIN.
+                let bob = TestBrowser()
+                _ = try await fixture.trackerSignIn(bob, email: "bob@example.com", password: "bob-password")
+                _ = try await fixture.authoriseLibrary(bob, library: "LITIGATION", email: "bob@example.com", password: "bob-password")
+                #expect(try fixture.grants().count == 1)
+
+                let alice = TestBrowser()
+                _ = try await fixture.trackerSignIn(alice, email: "alice@example.com", password: "alice-password")
+                let csrf = try await fixture.csrf(alice, on: "/organisations/demo/tracker")
+                let deauthorise = try await alice.post(fixture.base + "/organisations/demo/tracker/libraries/LITIGATION/deauthorise", [("csrf", csrf)])
+                #expect(deauthorise.status == 403)
+                #expect(visibleText(deauthorise.body).contains("Library not offered"))
+                let authorise = try await alice.post(
+                    fixture.base + "/organisations/demo/tracker/libraries/LITIGATION/authorise", [("csrf", csrf), ("email", "alice@example.com")])
+                #expect(authorise.status == 403)
+                #expect(try fixture.grants().map(\.key) == [.library("LITIGATION", of: "demo")])
+                #expect(try fixture.store.record(for: .library("LITIGATION", of: "demo"))?.authorisedBy?.userID == "BOB")
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import TokendPolicy
+import TokendStore
+
+extension WebPageTests {
+    @Suite("A person's own authorisation, end to end over HTTP", .serialized)
+    struct UserAuthorisationTests {
+        @Test("Authorise: PKCE redirect to iManage, sign in, the grant stored, 'Authorised as NAME' with the schedule")
+        func authoriseStoresTheGrant() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                #expect(start.status == 303)
+                let query = queryItems(of: try #require(start.location))
+                #expect(query["response_type"] == "code")
+                #expect(query["client_id"] == "tokend-demo")
+                #expect(query["redirect_uri"] == "http://127.0.0.1:8080/oauth/callback")
+                #expect(query["code_challenge_method"] == "S256")
+                #expect((query["code_challenge"] ?? "").count == 43)
+                #expect((query["state"] ?? "").count >= 43)
+
+                let callbackURL = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                let callback = try await browser.get(callbackURL)
+                #expect(callback.status == 303)
+                #expect(callback.location == "/organisations/demo/me?authorised=1")
+
+                let me = try await browser.get(fixture.base + callback.location!)
+                let text = visibleText(me.body)
+                #expect(me.status == 200)
+                #expect(text.contains("Authorised as Bob Barrister"), "\(text)")
+                #expect(text.contains("Authorized"))
+                #expect(text.contains("Next refresh"))
+                #expect(text.contains("bob@example.com"))
+
+                let grants = try fixture.grants()
+                #expect(grants.count == 1)
+                let grant = try #require(grants.first)
+                #expect(grant.key == .user("BOB", of: "demo"))
+                #expect(grant.status == .authorized)
+                #expect(grant.authorisedBy?.name == "Bob Barrister")
+                #expect(grant.authorisedBy?.customerID == "1")
+                #expect(grant.hasRefreshToken)
+                #expect(grant.nextRefreshAt.map { $0 > Date() } == true)
+            }
+        }
+
+        @Test("authorising again as the same person replaces that person's grant, never adds a second")
+        func secondAuthorisationReplaces() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                _ = try await fixture.authoriseUser(browser, email: "bob@example.com", password: "bob-password")
+                let first = try #require(try fixture.store.tokens(for: .user("BOB", of: "demo"))?.refreshToken)
+                let again = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
+                #expect(again.status == 303)
+                let grants = try fixture.grants()
+                #expect(grants.map(\.key) == [.user("BOB", of: "demo")])
+                let second = try #require(try fixture.store.tokens(for: .user("BOB", of: "demo"))?.refreshToken)
+                #expect(first != second)
+                // Another person gets a grant of their own.
+                _ = try await fixture.authoriseUser(TestBrowser(), email: "carol@example.com", password: "carol-password")
+                #expect(try fixture.grants().map(\.key.subject).sorted() == ["BOB", "CAROL"])
+            }
+        }
+
+        @Test("a new grant is handed to the running engine and refreshed at its half-life, without a reload")
+        func newGrantIsScheduled() async throws {
+            try await withWebFixture(accessTokenLifetime: 3) { fixture in
+                _ = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
+                let key = GrantKey.user("BOB", of: "demo")
+                // Saving counts as the first refresh; the engine's own refresh comes at about 1.5 s.
+                let saved = try #require(try fixture.store.record(for: key)?.lastRefreshAt)
+                let firstAccess = try fixture.store.tokens(for: key)?.accessToken
+                let deadline = Date().addingTimeInterval(6)
+                var refreshed = false
+                while Date() < deadline, !refreshed {
+                    refreshed = try fixture.store.record(for: key)?.lastRefreshAt.map { $0 > saved } == true
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(try fixture.store.tokens(for: key)?.accessToken != firstAccess)
+                #expect(refreshed, "the engine never refreshed the grant stored by the web page")
+                #expect(try fixture.store.record(for: key)?.status == .authorized)
+            }
+        }
+
+        @Test("/me shows only the signed-in person's own grant, and Disconnect removes it (with CSRF)")
+        func meAndDisconnect() async throws {
+            try await withWebFixture { fixture in
+                let carol = TestBrowser()
+                _ = try await fixture.authoriseUser(carol, email: "carol@example.com", password: "carol-password")
+                let bob = TestBrowser()
+                _ = try await fixture.authoriseUser(bob, email: "bob@example.com", password: "bob-password")
+
+                let bobsPage = visibleText(try await bob.get(fixture.base + "/organisations/demo/me").body)
+                #expect(bobsPage.contains("Bob Barrister"))
+                #expect(!bobsPage.contains("Carol"))
+
+                let stranger = try await TestBrowser().get(fixture.base + "/organisations/demo/me")
+                #expect(visibleText(stranger.body).contains("You are not signed in here"))
+                #expect(!stranger.body.contains("Bob") && !stranger.body.contains("Carol"))
+
+                // Without the CSRF token: refused, nothing removed.
+                let forged = try await bob.post(fixture.base + "/organisations/demo/me/disconnect", [])
+                #expect(forged.status == 403)
+                #expect(try fixture.grants().count == 2)
+
+                let csrf = try await fixture.csrf(bob, on: "/organisations/demo/me")
+                let disconnected = try await bob.post(fixture.base + "/organisations/demo/me/disconnect", [("csrf", csrf)])
+                #expect(disconnected.status == 200)
+                #expect(visibleText(disconnected.body).contains("Disconnected"))
+                #expect(try fixture.grants().map(\.key.subject) == ["CAROL"])
+                let history = try fixture.store.events(EventFilter(organisation: "demo", subject: "BOB"))
+                #expect(history.last?.status == .unauthorized)
+                #expect(history.last?.message.contains("disconnected") == true)
+                #expect(visibleText(try await bob.get(fixture.base + "/organisations/demo/me").body).contains("You are not signed in here"))
+            }
+        }
+
+        @Test("with pkce = false the request carries no code challenge and still completes")
+        func withoutPKCE() async throws {
+            try await withWebFixture(pkce: false) { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                #expect(queryItems(of: try #require(start.location))["code_challenge"] == nil)
+                let callback = try await browser.get(try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password"))
+                #expect(callback.status == 303)
+                #expect(try fixture.grants().count == 1)
+            }
+        }
+    }
+}
