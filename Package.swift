@@ -8,6 +8,8 @@
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
+//   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
+//   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports
 //   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config
 //   TokendCLI      the subcommands, thin over Engine and Store
 //   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
@@ -76,6 +78,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "TokendReports", dependencies: ["TokendPolicy", "TokendStore"], swiftSettings: strict),
+        .target(
+            name: "TokendAPI",
+            dependencies: [
+                "TokendPolicy", "TokendStore", "TokendEngine", "TokendReports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "TokendWeb",
             dependencies: [
@@ -93,6 +110,7 @@ let package = Package(
             name: "TokendCLI",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
+                "TokendReports", "TokendAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -170,9 +188,21 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["TokendCLI"], swiftSettings: strict),
         .testTarget(
+            name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore"], swiftSettings: strict),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "TokendAPI", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "TokendReports",
+                "IManageClient", "IManageEmulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EngineTests",
             dependencies: [
-                "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator", "TokendLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

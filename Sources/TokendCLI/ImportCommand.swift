@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IManageClient
 import Logging
+import TokendAPI
 import TokendConfig
 import TokendPolicy
 import TokendStore
@@ -15,8 +16,9 @@ struct ImportCommand: AsyncParsableCommand {
             The token is read from FILE (- for standard input), never from the command line where ps \
             would show it. It is verified at once with one refresh and a discovery call (who it belongs \
             to); for a library, that person must be an NRTADMIN of it. Only then is the grant stored, \
-            replacing any earlier grant of that library or user. A running daemon schedules it at its next \
-            SIGHUP (systemctl reload imanage-tokend). With refresh-token rotation on, verifying spends the \
+            replacing any earlier grant of that library or user. A running daemon is told over its token API \
+            socket and schedules it at once (if it cannot be reached, systemctl reload imanage-tokend does the \
+            same). With refresh-token rotation on, verifying spends the \
             token given: if the import is then refused, get a fresh token before trying again.
             """)
 
@@ -105,6 +107,26 @@ struct ImportCommand: AsyncParsableCommand {
             nrtadminCheckedAt: key.kind == .library ? now : nil,
             message: "imported, authorised by \(name)"))
         print("imported \(key.kind.rawValue) \(key.subject) of \(orgName), authorised by \(name) (\(identity.userID))")
+        await tellDaemon(about: key, configuration: configuration)
+    }
+
+    /// Asks a running daemon to schedule the new grant now, so no SIGHUP is needed. The grant is
+    /// stored whatever the answer; a daemon that is not running schedules it when it starts.
+    private func tellDaemon(about key: GrantKey, configuration: TokendConfiguration) async {
+        let client = DaemonClient(socketPath: configuration.apiSocket)
+        let path = DaemonConnection.grantPath(organisation: key.organisation, kind: key.kind, subject: key.subject) + "/schedule"
+        do {
+            let answer = try await client.send(.POST, path)
+            if answer.status == 200 {
+                print("the running daemon has scheduled it")
+            } else {
+                printError("imanage-tokend import: the daemon answered HTTP \(answer.status); run systemctl reload imanage-tokend to have it scheduled")
+            }
+        } catch DaemonClientError.notRunning {
+            print("the daemon is not running; it schedules this grant when it starts")
+        } catch {
+            printError("imanage-tokend import: could not tell the daemon (\(error)); run systemctl reload imanage-tokend to have it scheduled")
+        }
     }
 
     private func readToken() throws -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IManageClient
 import Logging
+import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendLogging
@@ -65,6 +66,14 @@ struct RunCommand: AsyncParsableCommand {
         let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)
         let started = try await engine.start()
+        let api: TokenAPIServer
+        do {
+            api = try await TokenAPIServer.start(
+                socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger)
+        } catch {
+            printError("imanage-tokend run: \(error)")
+            throw ExitCode(1)
+        }
         // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
         // A port that cannot be bound stops the pages only, never the refreshes: grants stay alive.
         let web: TokendWebServer?
@@ -95,6 +104,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         watchdog.stop()
         hangups.cancel()
+        await api.stop()
         await web?.stop()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()

@@ -38,4 +38,24 @@ public final class InstanceLock: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Whether a daemon holds the lock of `database` now, and its pid; takes nothing.
+    ///
+    /// A shared, non-blocking `flock` on `DATABASE.lock` fails while the daemon holds it
+    /// exclusively. When it succeeds (no daemon), it is released at once; a daemon starting in
+    /// that microsecond would see the lock held and exit 75, so run it again.
+    public static func holder(database: String) -> (running: Bool, pid: Int32?) {
+        let path = database + ".lock"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (false, nil) }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return (false, nil)
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        let text = count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
+        return (true, Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
 }

@@ -11,14 +11,17 @@ import TokendStore
 /// concurrency, reschedules by the outcome, and logs every status change with its journal fields.
 public final class RefreshEngine: Sendable {
     private let configurationBox: Mutex<TokendConfiguration>
-    private var configuration: TokendConfiguration { configurationBox.withLock { $0 } }
+    /// The configuration in force (organisations change at SIGHUP).
+    public var configuration: TokendConfiguration { configurationBox.withLock { $0 } }
     /// Grants being processed by this process now: a grant scheduled twice is never refreshed twice at once.
     private let inProcess = Mutex<Set<Int64>>([])
-    private let store: GrantStore
+    /// Refreshes asked for (`requestRefresh`) and not yet attempted, with the moment they are due.
+    let requestedRefreshes = Mutex<[Int64: Date]>([:])
+    let store: GrantStore
     private let refresher: GrantRefresher
-    private let logger: Logger
-    private let now: @Sendable () -> Date
-    private let scheduler: GrantScheduler
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let scheduler: GrantScheduler
     private let due: AsyncStream<Int64>
     private let dueContinuation: AsyncStream<Int64>.Continuation
     private let pauses = OrganisationPauses()
@@ -147,14 +150,23 @@ public final class RefreshEngine: Sendable {
     public func takeWorstSchedulingLateness() -> TimeInterval { scheduler.takeWorstLateness() }
 
     private func process(_ grantID: Int64) async {
-        guard inProcess.withLock({ $0.insert(grantID).inserted }) else { return }
+        guard inProcess.withLock({ $0.insert(grantID).inserted }) else {
+            // Asked for while this grant is being processed: look again once that is done.
+            if requestedRefreshes.withLock({ $0[grantID] != nil }) {
+                scheduler.schedule(grantID, at: now().addingTimeInterval(0.25))
+            }
+            return
+        }
         defer { _ = inProcess.withLock { $0.remove(grantID) } }
         let configuration = self.configuration
         do {
             guard let record = try store.record(id: grantID) else { return }
             let current = now()
-            // A later entry of the same grant exists when its next refresh moved: this one is stale.
-            if record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1) { return }
+            // A later entry of the same grant exists when its next refresh moved: this one is stale,
+            // unless a refresh was asked for and is due (a refresh that ran meanwhile moved the next one).
+            let requestDue = requestedRefreshes.withLock { $0[grantID] }.map { current >= $0.addingTimeInterval(-0.001) } ?? false
+            if !requestDue, record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1) { return }
+            requestedRefreshes.withLock { $0[grantID] = nil }
             guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
                 let transitions = try await store.setStatus(
                     .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration", now: current)
@@ -212,7 +224,7 @@ public final class RefreshEngine: Sendable {
         transitions.filter(\.changed).forEach(log)
     }
 
-    private func log(_ transition: StatusTransition) {
+    func log(_ transition: StatusTransition) {
         log(transition, failure: nil, interrupted: false)
     }
 

@@ -1,0 +1,20 @@
+/// Why the token API could not start, and what to do.
+public enum APIServerError: Error, CustomStringConvertible, Equatable {
+    case socketInUse(path: String)
+    case notASocket(path: String)
+    case socketPermissions(path: String, reason: String)
+    case cannotListen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .socketInUse(path):
+            "the API socket \(path) is served by another running process: stop it, or give this daemon another api_socket"
+        case let .notASocket(path):
+            "api_socket \(path) exists and is not a socket: it is left alone; point api_socket at a free path (e.g. /run/imanage-tokend/api.sock)"
+        case let .socketPermissions(path, reason):
+            "cannot set mode 0660 on the API socket \(path): \(reason)"
+        case let .cannotListen(path, reason):
+            "cannot listen on the API socket \(path): \(reason) (check api_socket and that its directory exists and is writable by the daemon's user)"
+        }
+    }
+}

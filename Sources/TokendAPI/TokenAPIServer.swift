@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The local token API: HTTP over the Unix socket `api_socket`, mode 0660, group `imanage-tokend`.
+///
+/// ```swift
+/// let server = try await TokenAPIServer.start(socketPath: path, service: service, logger: logger)
+/// …
+/// await server.stop()   // stops listening and removes the socket file
+/// ```
+public final class TokenAPIServer: Sendable {
+    public let socketPath: String
+    private let serviceGroup: ServiceGroup
+    private let runTask: Task<Void, any Error>
+
+    private init(socketPath: String, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+        self.socketPath = socketPath
+        self.serviceGroup = serviceGroup
+        self.runTask = runTask
+    }
+
+    /// Listens on `socketPath` and returns once the socket has its permissions.
+    ///
+    /// A stale socket file (left by a daemon that died) is removed first; one another live
+    /// process serves is left alone and refused, and so is a path that is not a socket. The socket is created under umask 0177 (so it
+    /// is never wider than 0600 for a moment), then set to 0660 and given `group` if it exists;
+    /// otherwise it keeps the process's group and the logger says so.
+    public static func start(
+        socketPath: String, service: TokenAPIService, group: String = SocketPermissions.defaultGroup, logger: Logger
+    ) async throws -> TokenAPIServer {
+        var existing = stat()
+        if lstat(socketPath, &existing) == 0 {
+            guard existing.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK) else { throw APIServerError.notASocket(path: socketPath) }
+            if UnixSocketProbe.accepts(path: socketPath) { throw APIServerError.socketInUse(path: socketPath) }
+            unlink(socketPath)
+        }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let router = Router(context: BasicRequestContext.self)
+        TokenAPIRoutes(service: service).register(on: router)
+
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Bool.self)
+        let previousMask = umask(0o177)
+        let application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "imanage-tokend"),
+            onServerRunning: { _ in
+                listeningContinuation.yield(true)
+                listeningContinuation.finish()
+            },
+            logger: quiet)
+        var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: quiet)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
+        let runTask = Task {
+            defer { listeningContinuation.finish() }
+            try await serviceGroup.run()
+        }
+        var iterator = listening.makeAsyncIterator()
+        let listened = await iterator.next() ?? false
+        umask(previousMask)
+        guard listened else {
+            let reason: String
+            do {
+                try await runTask.value
+                reason = "the server stopped before it listened"
+            } catch {
+                reason = String(describing: error)
+            }
+            throw APIServerError.cannotListen(path: socketPath, reason: reason)
+        }
+        let server = TokenAPIServer(socketPath: socketPath, serviceGroup: serviceGroup, runTask: runTask)
+        do {
+            if let note = try SocketPermissions.apply(path: socketPath, group: group) { logger.notice("\(note)") }
+        } catch {
+            await server.stop()
+            throw error
+        }
+        logger.info("token API listening on \(socketPath)")
+        return server
+    }
+
+    /// Stops listening (requests in flight get a few seconds) and removes the socket file.
+    public func stop() async {
+        await serviceGroup.triggerGracefulShutdown()
+        _ = try? await runTask.value
+        unlink(socketPath)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import TokendEngine
+import TokendPolicy
+import TokendReports
+import TokendStore
+
+/// What the token API does, apart from HTTP: reads the daemon's store and steers its engine.
+public struct TokenAPIService: Sendable {
+    /// A token with less than this left is not handed out: it would run out on its way to iManage.
+    public static let minimumValidity: TimeInterval = 5
+    /// The longest a refresh request waits for its outcome.
+    public static let maximumWait: TimeInterval = 60
+
+    let engine: RefreshEngine
+    let store: GrantStore
+    let now: @Sendable () -> Date
+
+    public init(engine: RefreshEngine, store: GrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.engine = engine
+        self.store = store
+        self.now = now
+    }
+
+    /// The status report, as `status --json` prints it, with this process as the running daemon.
+    func statusReport(filter: ReportFilter) throws -> StatusReport {
+        let configuration = engine.configuration
+        return StatusReport(
+            records: try store.records(organisation: filter.organisation, kind: filter.kind),
+            organisations: configuration.organisations.map { ($0.name, $0.enabled) },
+            daemon: DaemonState(running: true, pid: getpid()), filter: filter,
+            rules: StatusRules(settings: configuration.refresh), now: now())
+    }
+
+    /// The grant of a library, or of a user named by id or email (ignoring case).
+    func record(organisation: String, kind: GrantKind, subject: String) throws -> GrantRecord? {
+        if let record = try store.record(for: GrantKey(organisation: organisation, kind: kind, subject: subject)) {
+            return record
+        }
+        guard kind == .user else { return nil }
+        return try store.records(organisation: organisation, kind: .user).first {
+            $0.key.subject.caseInsensitiveCompare(subject) == .orderedSame
+                || $0.authorisedBy?.email.caseInsensitiveCompare(subject) == .orderedSame
+        }
+    }
+
+    enum TokenLookup {
+        case valid(TokenAnswer)
+        case notValid(NotValidAnswer)
+        case notFound(String)
+    }
+
+    /// A currently valid access token of the grant, or why there is none. Never a stale token.
+    func token(organisation: String, kind: GrantKind, subject: String) throws -> TokenLookup {
+        let what = "\(kind.rawValue) \(subject) of organisation \(organisation)"
+        guard let record = try record(organisation: organisation, kind: kind, subject: subject) else {
+            let known = engine.configuration.organisation(named: organisation) != nil
+            return .notFound(known
+                ? "no grant for \(what): it was never authorised, or was revoked"
+                : "no organisation \(organisation) in the configuration")
+        }
+        let current = now()
+        let enabled = engine.configuration.organisation(named: organisation)?.enabled == true
+        let status = enabled ? record.status : .disabled
+        func notValid(_ reason: String) -> TokenLookup {
+            .notValid(NotValidAnswer(
+                key: record.key, status: status, reason: reason, accessExpiresAt: record.accessExpiresAt,
+                nextRefreshAt: status.isScheduled ? record.nextRefreshAt : nil, lastError: record.lastError))
+        }
+        switch status {
+        case .authorized, .retrying:
+            break
+        case .disabled:
+            return notValid("organisation \(organisation) is disabled: enable it in the configuration and reload")
+        case .expired:
+            return notValid("the access token ran out while refreshing kept failing; the daemon keeps retrying")
+        case .needsReauth, .clientError, .notNrtadmin, .unauthorized:
+            return notValid(StatusRules.advice(status, record.key))
+        }
+        guard let expiry = record.accessExpiresAt, expiry.timeIntervalSince(current) >= Self.minimumValidity,
+              let token = try store.tokens(for: record.key)?.accessToken
+        else {
+            return notValid(record.accessExpiresAt.map {
+                "the access token \($0 > current ? "runs out" : "ran out") at \(RFC3339.string($0)); a refresh is due"
+                    + (record.nextRefreshAt.map { " at \(RFC3339.string($0))" } ?? "")
+            } ?? "no access token yet; a refresh is due")
+        }
+        return .valid(TokenAnswer(
+            key: record.key, status: status, accessToken: token, expiresAt: expiry, now: current,
+            authorisedBy: record.authorisedBy))
+    }
+
+    /// Asks the engine to refresh each grant; with `wait`, waits (polling the store) up to that
+    /// many seconds for each outcome.
+    func refresh(_ grants: [(organisation: String, kind: GrantKind, subject: String)], wait: TimeInterval) async throws -> [RefreshResult] {
+        var results: [RefreshResult] = []
+        // An attempt that starts after the request answers it, whether it is the one scheduled or one due anyway.
+        var pending: [(index: Int, requested: Date)] = []
+        for grant in grants {
+            guard let record = try record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
+                results.append(RefreshResult(
+                    key: GrantKey(organisation: grant.organisation, kind: grant.kind, subject: grant.subject),
+                    outcome: "not_found", reason: "no grant: it was never authorised, or was revoked"))
+                continue
+            }
+            let requestedAt = now()
+            switch try await engine.requestRefresh(record.key) {
+            case .notFound:
+                results.append(RefreshResult(key: record.key, outcome: "not_found", reason: "no grant: it was just revoked"))
+            case let .refused(status, reason):
+                results.append(RefreshResult(key: record.key, outcome: "refused", status: status, reason: reason))
+            case let .scheduled(_, at, deferred):
+                results.append(RefreshResult(
+                    key: record.key, outcome: "scheduled", refreshAt: at, status: record.status,
+                    reason: deferred ? "the last refresh was less than minimum_interval_seconds ago" : nil,
+                    accessExpiresAt: record.accessExpiresAt, lastError: record.lastError))
+                pending.append((results.count - 1, requestedAt))
+            }
+        }
+        let deadline = Date().addingTimeInterval(min(max(wait, 0), Self.maximumWait))
+        while !pending.isEmpty, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            pending = try pending.filter { item in
+                guard let record = try store.record(for: results[item.index].key) else {
+                    results[item.index].outcome = "not_found"
+                    results[item.index].reason = "the grant was revoked meanwhile"
+                    return false
+                }
+                guard let attempt = record.lastAttemptAt, attempt >= item.requested,
+                      record.inFlightSince == nil else { return true }
+                let refreshed = record.status == .authorized && (record.lastRefreshAt ?? .distantPast) >= attempt
+                results[item.index].outcome = refreshed ? "refreshed" : "failed"
+                results[item.index].status = record.status
+                results[item.index].accessExpiresAt = record.accessExpiresAt
+                results[item.index].lastError = refreshed ? nil : record.lastError
+                let advice = StatusRules.advice(record.status, record.key)
+                results[item.index].reason = refreshed || advice.isEmpty ? nil : advice
+                return false
+            }
+        }
+        return results
+    }
+
+    /// Removes the grant and its tokens (the engine records the event and logs it).
+    func revoke(organisation: String, kind: GrantKind, subject: String) async throws -> GrantChangeAnswer? {
+        guard let record = try record(organisation: organisation, kind: kind, subject: subject),
+              let transition = try await engine.revoke(record.key, message: "revoked by an administrator (imanage-tokend revoke)")
+        else { return nil }
+        return GrantChangeAnswer(key: record.key, status: transition.current, previousStatus: transition.previous)
+    }
+
+    /// Schedules a grant another process stored (`import`).
+    func schedule(organisation: String, kind: GrantKind, subject: String) throws -> GrantChangeAnswer? {
+        guard let record = try record(organisation: organisation, kind: kind, subject: subject) else { return nil }
+        let at = try engine.scheduleStored(record.key)
+        return GrantChangeAnswer(key: record.key, status: record.status, refreshAt: at)
+    }
+}

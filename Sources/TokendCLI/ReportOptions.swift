@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import TokendConfig
+import TokendReports
+import TokendStore
+
+/// `--organisation`, `--library`, `--user` of `status` and `history`: each narrows the report,
+/// none is required.
+struct ReportFilterOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Only this organisation.", valueName: "org"))
+    var organisation: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only this library (e.g. ACTIVE).", valueName: "lib"))
+    var library: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only this user: an iManage user id or email.", valueName: "user"))
+    var user: String?
+
+    func validate() throws {
+        if library != nil, user != nil { throw ValidationError("give --library or --user, not both") }
+    }
+
+    var filter: ReportFilter { ReportFilter(organisation: organisation, library: library, user: user) }
+}
+
+/// The database, opened read-only for a report, or exit 3 ("could not tell") saying why.
+struct ReportSource {
+    let configuration: TokendConfiguration
+    let store: GrantStore
+
+    /// Loads the configuration and opens its database read-only. Every failure is "could not
+    /// tell": it is printed (as JSON too, with `json`) and the command exits 3.
+    static func open(_ config: ConfigOption, command: String, json: Bool) throws -> ReportSource {
+        let configuration: TokendConfiguration
+        do {
+            configuration = try TokendConfiguration.load(path: config.path)
+        } catch {
+            throw couldNotTell(command, "the configuration \(config.path) has problems: "
+                + error.problems.map(\.description).joined(separator: "; "), json: json)
+        }
+        do {
+            let store = try GrantStore(path: configuration.database, key: configuration.key.reveal(), mode: .readOnly)
+            return ReportSource(configuration: configuration, store: store)
+        } catch {
+            throw couldNotTell(command, "\(error)", json: json)
+        }
+    }
+
+    /// The stored grants; a key that cannot decrypt them (the wrong `key_file`) is "could not tell".
+    func records(_ filter: ReportFilter, command: String, json: Bool) throws -> [GrantRecord] {
+        do {
+            let records = try store.records(organisation: filter.organisation, kind: filter.kind)
+            if let sample = records.first(where: \.hasRefreshToken) { _ = try store.tokens(for: sample.key) }
+            return records
+        } catch {
+            throw ReportSource.couldNotTell(command, "\(error)", json: json)
+        }
+    }
+
+    static func couldNotTell(_ command: String, _ reason: String, json: Bool) -> ExitCode {
+        printError("imanage-tokend \(command): could not tell: \(reason)")
+        if json {
+            let object = ["attention": "unknown", "error": reason]
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+        return ExitCode(3)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import TokendPolicy
+import TokendStore
+
+/// One library's or user's line of the status report.
+public struct StatusEntry: Sendable, Equatable {
+    public var key: GrantKey
+    /// The status shown: the stored one, or `disabled` when the organisation is switched off or
+    /// gone from the configuration, or `unauthorized` for a grant asked for by name that does not exist.
+    public var status: GrantStatus
+    public var authorisedBy: AuthorisedIdentity?
+    public var accessExpiresAt: Date?
+    public var nextRefreshAt: Date?
+    public var refreshTokenExpiresAt: Date?
+    public var lastRefreshAt: Date?
+    public var lastError: String?
+    public var attention: Attention
+    /// Why it asks for attention, in words a person acts on ("authorise again …"); empty when ok.
+    public var reason: String?
+
+    public init(
+        key: GrantKey, status: GrantStatus, authorisedBy: AuthorisedIdentity? = nil, accessExpiresAt: Date? = nil,
+        nextRefreshAt: Date? = nil, refreshTokenExpiresAt: Date? = nil, lastRefreshAt: Date? = nil,
+        lastError: String? = nil, attention: Attention, reason: String? = nil
+    ) {
+        self.key = key
+        self.status = status
+        self.authorisedBy = authorisedBy
+        self.accessExpiresAt = accessExpiresAt
+        self.nextRefreshAt = nextRefreshAt
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
+        self.lastRefreshAt = lastRefreshAt
+        self.lastError = lastError
+        self.attention = attention
+        self.reason = reason
+    }
+}
+
+/// One organisation's line: whether it is on, and how many grants it has.
+public struct OrganisationSummary: Sendable, Equatable {
+    public var name: String
+    /// `false` when switched off, or no longer in the configuration.
+    public var enabled: Bool
+    public var configured: Bool
+    public var libraries: Int
+    public var users: Int
+    public var attention: Attention
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import Testing
+import TokendAPI
+
+@Suite("The token API's socket: permissions, stale files, cleanup", .serialized)
+struct TokenAPISocketTests {
+    /// A group to give the socket: as root any existing group other than our own proves the chown;
+    /// otherwise only our own group can be given.
+    static func someGroup() -> (name: String, gid: gid_t) {
+        if geteuid() == 0, let gid = SocketPermissions.groupID(named: "nogroup"), gid != getegid() { return ("nogroup", gid) }
+        let own = getgrgid(getegid())!
+        return (String(cString: own.pointee.gr_name), own.pointee.gr_gid)
+    }
+
+    @Test("the socket is mode 0660 with the configured group, and is removed at stop")
+    func permissions() async throws {
+        let group = Self.someGroup()
+        let fixture = try await APIFixture.start(socketGroup: group.name)
+        var info = stat()
+        #expect(lstat(fixture.socketPath, &info) == 0)
+        #expect(info.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK))
+        #expect(info.st_mode & 0o777 == 0o660)
+        #expect(info.st_gid == group.gid)
+        let path = fixture.socketPath
+        await fixture.stop()
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("a group that does not exist keeps the process's group, still 0660")
+    func missingGroup() async throws {
+        let fixture = try await APIFixture.start(socketGroup: "no-such-group-\(getpid())")
+        defer { Task { await fixture.stop() } }
+        var info = stat()
+        #expect(lstat(fixture.socketPath, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o660)
+        #expect(info.st_gid == getegid())
+        let answer = try await fixture.daemon.send(.GET, "/v1/status")
+        #expect(answer.status == 200)
+    }
+
+    @Test("a stale socket file is replaced; a live one and a non-socket are refused")
+    func staleAndLive() async throws {
+        let fixture = try await APIFixture.start()
+        defer { Task { await fixture.stop() } }
+        let service = TokenAPIService(engine: fixture.engine, store: fixture.store)
+
+        // Live: the fixture's server answers there.
+        await #expect(throws: APIServerError.socketInUse(path: fixture.socketPath)) {
+            _ = try await TokenAPIServer.start(socketPath: fixture.socketPath, service: service, logger: Logger(label: "test"))
+        }
+        // Not a socket: left alone.
+        let file = fixture.directory.appendingPathComponent("precious").path
+        _ = FileManager.default.createFile(atPath: file, contents: Data("keep me".utf8))
+        await #expect(throws: APIServerError.notASocket(path: file)) {
+            _ = try await TokenAPIServer.start(socketPath: file, service: service, logger: Logger(label: "test"))
+        }
+        #expect(FileManager.default.contents(atPath: file) == Data("keep me".utf8))
+        // Stale: a socket file nobody listens on, as a killed daemon leaves it.
+        let stale = fixture.directory.appendingPathComponent("stale.sock").path
+        try Self.leaveStaleSocket(at: stale)
+        let second = try await TokenAPIServer.start(socketPath: stale, service: service, logger: Logger(label: "test"))
+        let answer = try await DaemonClient(socketPath: stale).send(.GET, "/v1/status")
+        #expect(answer.status == 200)
+        await second.stop()
+    }
+
+    /// Binds a Unix socket at `path` and closes it without removing the file.
+    static func leaveStaleSocket(at path: String) throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+        #expect(bound == 0)
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// The real binaries as an administrator runs them: the emulator as a process, a configuration
+/// in a short temporary directory (a Unix socket path must fit in 108 bytes), grants brought in
+/// with `import`, and `imanage-tokend run` started and stopped with SIGTERM.
+final class DaemonHarness {
+    let directory: URL
+    let base: String
+    let emulator: Process
+    var daemon: Process?
+    private var daemonLog: Pipe?
+    var config: String { directory.appendingPathComponent("tokend.toml").path }
+    var socket: String { directory.appendingPathComponent("api.sock").path }
+
+    init(accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5) async throws {
+        directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = Int.random(in: 30_000...60_000)
+        base = "http://127.0.0.1:\(port)"
+        emulator = Process()
+        emulator.executableURL = TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator")
+        emulator.arguments = ["--port", "\(port)", "--access-token-lifetime", "\(accessTokenLifetime)"]
+        emulator.standardOutput = Pipe()
+        emulator.standardError = Pipe()
+        try emulator.run()
+        for _ in 0..<100 where try await curl([base + "/_emulator/stats"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+
+        _ = FileManager.default.createFile(
+            atPath: directory.appendingPathComponent("token.key").path,
+            contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
+        try """
+            database = "tokend.sqlite"
+            key_file = "token.key"
+            public_url = "http://127.0.0.1:8080"
+            api_socket = "api.sock"
+            [refresh]
+            minimum_interval_seconds = \(minimumInterval)
+            backoff_initial_seconds = 1
+            backoff_max_seconds = 2
+            [[organisation]]
+            name = "demo"
+            use_default_configuration = false
+            region = "custom"
+            authorization_url = "\(base)"
+            token_url = "\(base)"
+            client_id = "tokend-demo"
+            client_secret_file = "secret"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    deinit {
+        if let daemon, daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() }
+        emulator.terminate()
+        emulator.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// `imanage-tokend ARGS --config CONFIG`, waited for on a thread of its own.
+    func tokend(_ arguments: [String], environment: [String: String] = [:]) async throws -> TokendProcess.Outcome {
+        let config = config
+        return try await offThePool { try TokendProcess.run(arguments + ["--config", config], environment: environment) }
+    }
+
+    /// Mints a refresh token of `user` at the emulator and imports it for `--library` or `--user`.
+    @discardableResult
+    func importGrant(_ selection: [String], user: String = "ALICE") async throws -> TokendProcess.Outcome {
+        let minted = try await curl(["-X", "POST", base + "/_emulator/grants", "-d", #"{"user":"\#(user)","client_id":"tokend-demo","count":1}"#])
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(minted.utf8)) as? [String])?.first)
+        let file = directory.appendingPathComponent("rt-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+        let outcome = try await tokend(["import", "--organisation", "demo"] + selection + ["--refresh-token-file", file.path])
+        #expect(outcome.status == 0, "import failed: \(outcome.stderr)")
+        return outcome
+    }
+
+    /// Starts `run` and returns once its token API socket is there.
+    func startDaemon() async throws {
+        let process = Process()
+        process.executableURL = TokendProcess.binary
+        process.arguments = ["run", "--config", config]
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "JOURNAL_STREAM")
+        process.environment = environment
+        let log = Pipe()
+        process.standardError = log
+        try process.run()
+        daemon = process
+        daemonLog = log
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(FileManager.default.fileExists(atPath: socket), "the daemon never opened its API socket")
+    }
+
+    /// SIGTERM; returns the daemon's exit status and everything it logged.
+    @discardableResult
+    func stopDaemon() async throws -> (status: Int32, log: String) {
+        guard let daemon, let handle = daemonLog?.fileHandleForReading else { return (-1, "") }
+        self.daemon = nil
+        daemon.terminate()
+        return try await offThePool {
+            daemon.waitUntilExit()
+            return (daemon.terminationStatus, String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
+        }
+    }
+
+    func fault(_ json: String) async throws { _ = try await curl(["-X", "POST", base + "/_emulator/faults", "-d", json]) }
+    func clearFaults() async throws { _ = try await curl(["-X", "DELETE", base + "/_emulator/faults"]) }
+
+    /// `status --json` as an object.
+    func statusJSON(_ extra: [String] = []) async throws -> [String: Any] {
+        let outcome = try await tokend(["status", "--json"] + extra)
+        return try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any] ?? [:]
+    }
+
+    /// Polls `status --json` until the first library or user has `status`, for at most `seconds`.
+    func waitForStatus(_ status: String, upTo seconds: Double = 10) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let object = try await statusJSON()
+            let entries = (object["libraries"] as? [[String: Any]] ?? []) + (object["users"] as? [[String: Any]] ?? [])
+            if entries.first?["status"] as? String == status { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
+    func curl(_ arguments: [String]) async throws -> String {
+        try await offThePool { try Self.runCurl(arguments) }
+    }
+
+    static func runCurl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-s", "--max-time", "5"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Runs blocking work (a child process, its pipes) on a thread of its own, so it never holds one of
+/// the few threads Swift concurrency shares among the tests running in parallel.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
