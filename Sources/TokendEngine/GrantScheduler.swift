@@ -50,6 +50,11 @@ public final class GrantScheduler: @unchecked Sendable {
 
     deinit { timer.cancel() }
 
+    /// Stops waking: nothing more is handed out (the engine has stopped).
+    public func stop() {
+        timer.cancel()
+    }
+
     /// Wakes for `grantID` at `deadline` (at once if it has passed).
     public func schedule(_ grantID: Int64, at deadline: Date) {
         lock.lock()

@@ -123,6 +123,7 @@ public final class RefreshEngine: Sendable {
     /// Stops taking new work; `run()` returns once the refreshes in flight have finished.
     public func stop() {
         dueContinuation.finish()
+        scheduler.stop()
     }
 
     /// Schedules a grant that was authorised or imported while the daemon runs.

@@ -102,4 +102,16 @@ struct GrantSchedulerTests {
         #expect(scheduler.statistics.pending == 1)
         #expect(scheduler.statistics.wakeUps <= 2, "the timer woke \(scheduler.statistics.wakeUps) times for one due grant")
     }
+
+    @Test("a stopped scheduler hands nothing out, even what falls due")
+    func stopped() async throws {
+        let recorder = DueRecorder()
+        let scheduler = GrantScheduler(queue: DispatchQueue(label: "test")) { recorder.record($0) }
+        scheduler.schedule(1, at: Date().addingTimeInterval(0.1))
+        scheduler.stop()
+        scheduler.schedule(2, at: Date().addingTimeInterval(0.05))
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(recorder.ids.isEmpty)
+        #expect(scheduler.statistics.wakeUps == 0)
+    }
 }
