@@ -160,6 +160,29 @@ struct RefreshEngineTests {
         #expect(events.suffix(3) == [.retrying, .expired, .authorized])
     }
 
+    @Test("429 with Retry-After: the next attempt waits as long as iManage asked, not the shorter backoff, and the access token is kept")
+    func retryAfterHonoured() async throws {
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 10, grants: [("demo", "ACTIVE")])
+        let key = GrantKey.library("ACTIVE", of: "demo")
+        #expect(try await fixture.wait(upTo: 3) { try fixture.store.tokens(for: key)?.accessToken != nil })
+        fixture.emulator.resetStats()
+        // The next refresh (at half of 10 s) is refused once with Retry-After: 4; the backoff alone would retry after 1-2 s.
+        _ = try fixture.emulator.addFault(Fault(.tooManyRequests(retryAfterSeconds: 4), on: .token, count: 1))
+        #expect(try await fixture.wait(upTo: 9) { try fixture.status(key) == .retrying })
+        let refusedAt = Date()
+        let keptToken = try fixture.store.tokens(for: key)?.accessToken
+        #expect(try await fixture.wait(upTo: 8) { try fixture.status(key) == .authorized })
+        let recoveredAt = Date()
+        let requests = fixture.emulator.stats().total(.token)
+        await fixture.stop()
+
+        #expect(keptToken != nil, "the still-valid access token is kept while retrying")
+        let waited = recoveredAt.timeIntervalSince(refusedAt)
+        #expect(waited >= 3.7, "retried after \(waited) s, before the 4 s iManage asked for")
+        #expect(waited <= 4 + 2.5, "retried after \(waited) s")
+        #expect(requests == 2, "\(requests) token requests: the refused one and one retry")
+    }
+
     @Test("invalid_grant affects that grant only")
     func invalidGrantIsolated() async throws {
         let (fixture, tokens) = try await EngineFixture.start(grants: [("demo", "ACTIVE"), ("demo", "ARCHIVE")])
