@@ -62,10 +62,8 @@ struct TokendBenchmark: AsyncParsableCommand {
         try await measureSteadyState(configuration: configuration, store: store, base: base, logger: logger)
 
         // Idle: a fresh engine over the same grants, all scheduled an hour out.
-        let idleConfiguration = configuration
-        let idleStore = store
         let idleClient = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
-        let idleEngine = RefreshEngine(configuration: idleConfiguration, store: idleStore, client: idleClient, owner: "daemon:idle",
+        let idleEngine = RefreshEngine(configuration: configuration, store: store, client: idleClient, owner: "daemon:idle",
                                        logger: logger, now: { Date().addingTimeInterval(-3600) })
         try await idleEngine.start()
         let idleRunner = Task { await idleEngine.run() }
