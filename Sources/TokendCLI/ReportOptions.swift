@@ -5,7 +5,7 @@ import TokendReports
 import TokendStore
 
 /// `--organisation`, `--library`, `--user` of `status` and `history`: each narrows the report,
-/// none is required.
+/// none is required (unlike `GrantSelection`, where a grant must be named in full).
 struct ReportFilterOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only this organisation.", valueName: "org"))
     var organisation: String?
@@ -48,19 +48,26 @@ struct ReportSource {
 
     /// The stored grants; a key that cannot decrypt them (the wrong `key_file`) is "could not tell".
     func records(_ filter: ReportFilter, command: String, json: Bool) throws -> [GrantRecord] {
+        let records: [GrantRecord]
         do {
-            let records = try store.records(organisation: filter.organisation, kind: filter.kind)
+            records = try store.records(organisation: filter.organisation, kind: filter.kind)
             if let sample = records.first(where: \.hasRefreshToken) { _ = try store.tokens(for: sample.key) }
-            return records
         } catch {
             throw ReportSource.couldNotTell(command, "\(error)", json: json)
         }
+        // A misspelt organisation must not read as "all is well" to a monitoring check.
+        if let organisation = filter.organisation, configuration.organisation(named: organisation) == nil, records.isEmpty {
+            throw ReportSource.couldNotTell(command, "no organisation \(organisation) in the configuration or the database (known: "
+                + configuration.organisations.map(\.name).joined(separator: ", ") + ")", json: json)
+        }
+        return records
     }
 
     static func couldNotTell(_ command: String, _ reason: String, json: Bool) -> ExitCode {
         printError("imanage-tokend \(command): could not tell: \(reason)")
         if json {
-            let object = ["attention": "unknown", "error": reason]
+            // The contract's shape, empty, so a consumer reading the three lists does not break.
+            let object: [String: Any] = ["attention": "unknown", "error": reason, "organisations": [], "libraries": [], "users": []]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
                 print(String(decoding: data, as: UTF8.self))
             }

@@ -12,7 +12,10 @@ struct StatusCommandTests {
         #expect(noDatabase.stderr.contains("could not tell") && noDatabase.stderr.contains("no such file"))
         let noDatabaseJSON = try await harness.tokend(["status", "--json"])
         #expect(noDatabaseJSON.status == 3)
-        #expect((try JSONSerialization.jsonObject(with: Data(noDatabaseJSON.stdout.utf8)) as? [String: Any])?["attention"] as? String == "unknown")
+        let unknown = try #require(try JSONSerialization.jsonObject(with: Data(noDatabaseJSON.stdout.utf8)) as? [String: Any])
+        #expect(unknown["attention"] as? String == "unknown")
+        #expect(unknown["libraries"] as? [Any] != nil && unknown["users"] as? [Any] != nil && unknown["organisations"] as? [Any] != nil,
+                "the contract's shape even when it could not tell")
         let badConfig = try TokendProcess.run(["status", "--config", harness.directory.appendingPathComponent("missing.toml").path])
         #expect(badConfig.status == 3)
 
@@ -58,6 +61,10 @@ struct StatusCommandTests {
         #expect(critical.status == 2)
         #expect(critical.stdout.contains("needs_reauth") && critical.stdout.contains("must authorise again"))
         #expect(try await harness.tokend(["status", "--organisation", "demo", "--library", "OTHER"]).status == 2)
+        // A misspelt organisation is not "all is well" to a monitoring check.
+        let misspelt = try await harness.tokend(["status", "--organisation", "dmeo", "--library", "ACTIVE"])
+        #expect(misspelt.status == 3)
+        #expect(misspelt.stderr.contains("no organisation dmeo"))
 
         // The wrong key: it cannot tell.
         let stop = try await harness.stopDaemon()
