@@ -79,7 +79,8 @@ public struct GrantRefresher: Sendable {
             return RefreshAttempt(
                 transition: transition, nextRefreshAt: update.nextRefreshAt, failure: update.failure,
                 followedInterruptedRefresh: claim.abandonedClaim != nil,
-                refreshTokenWarning: update.succeeded && update.alwaysRecordEvent && claim.abandonedClaim == nil ? update.message : nil)
+                refreshTokenWarning: update.succeeded && update.status == .authorized && update.alwaysRecordEvent && claim.abandonedClaim == nil
+                    ? update.message : nil)
         } catch StoreError.claimLost, StoreError.grantNotFound {
             // Re-authorised or revoked while the request was out: the newer state stands.
             return RefreshAttempt(skipped: true)

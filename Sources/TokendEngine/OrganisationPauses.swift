@@ -52,8 +52,4 @@ final class OrganisationPauses: Sendable {
             return (false, pause.parked.sorted())
         }
     }
-
-    func isPaused(_ organisation: String) -> Bool {
-        pauses.withLock { $0[organisation] != nil }
-    }
 }

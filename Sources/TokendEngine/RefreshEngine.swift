@@ -145,8 +145,6 @@ public final class RefreshEngine: Sendable {
     /// The organisations of the running configuration.
     public var organisations: [OrganisationConfig] { configuration.organisations }
 
-    public var pendingCount: Int { scheduler.statistics.pending }
-
     /// The worst delay between a deadline and its timer firing since the last call (benchmark figure).
     public func takeWorstSchedulingLateness() -> TimeInterval { scheduler.takeWorstLateness() }
 
@@ -187,13 +185,15 @@ public final class RefreshEngine: Sendable {
             guard !attempt.skipped else { return }
             let pause = pauses.record(grantID, of: organisation.name, failure: attempt.failure)
             if let transition = attempt.transition {
+                // A status change is always its own line; a refresh-token warning is one more.
+                if transition.changed || attempt.followedInterruptedRefresh {
+                    log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
+                } else if attempt.refreshTokenWarning == nil {
+                    logger.debug("refreshed", metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
+                }
                 if let warning = attempt.refreshTokenWarning {
                     logger.warning("\(transition.key.organisation) \(transition.key.kind.rawValue) \(transition.key.subject): \(warning)",
                                    metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
-                } else if transition.changed || attempt.followedInterruptedRefresh {
-                    log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
-                } else {
-                    logger.debug("refreshed", metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
                 }
             }
             if pause.park {
