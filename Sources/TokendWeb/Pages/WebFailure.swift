@@ -147,7 +147,9 @@ struct WebFailure: Error, Sendable {
     static func badRequest(_ message: String) -> WebFailure {
         WebFailure(
             status: .badRequest, title: "This request is not valid", explanation: message,
-            nextStep: "Go back to the page where you started and try again.", reason: "bad request: \(message)")
+            nextStep: "Go back to the page where you started and try again.",
+            // The message may quote a parameter's name; what a person typed never reaches the journal.
+            reason: "bad request")
     }
 
     static func storeFailed(retry: RetryLink?) -> WebFailure {

@@ -42,7 +42,7 @@ struct TrackerRoutes: Sendable {
                 let (session, form) = try await offered(request, organisation: name, library: library)
                 let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
                 guard Self.looksLikeEmail(email) else {
-                    throw WebFailure.badRequest("“\(email)” is not an email address. Enter the email of the NRTADMIN who authorizes \(library).")
+                    throw WebFailure.badRequest("That is not an email address. Enter the email of the NRTADMIN who authorizes \(library).")
                 }
                 return environment.startAuthorisation(
                     .library(id: library, email: email, requestedBy: session.userID), organisation: organisation,

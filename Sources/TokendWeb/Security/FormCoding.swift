@@ -9,7 +9,7 @@ enum FormCoding {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else {
+            guard let name = decode(parts[0]), name.utf8.count <= 64, let value = decode(parts.count > 1 ? parts[1] : "") else {
                 throw WebFailure.badRequest("The request's parameters are malformed.")
             }
             guard value.utf8.count <= maximumValueLength else { throw WebFailure.badRequest("The parameter \(name) is too long.") }
