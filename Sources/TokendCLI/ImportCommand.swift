@@ -136,10 +136,10 @@ struct ImportCommand: AsyncParsableCommand {
         } else {
             data = FileManager.default.contents(atPath: refreshTokenFile)
         }
-        guard let data else { throw fail("cannot read --refresh-token-file \(refreshTokenFile)") }
+        guard let data else { throw fail("cannot read the file given to --refresh-token-file (give a path, or - for standard input)") }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty, token.utf8.count <= 8192, !token.contains(where: \.isWhitespace) else {
-            throw fail("--refresh-token-file \(refreshTokenFile) does not hold one refresh token (empty, too long, or several words)")
+            throw fail("the file given to --refresh-token-file does not hold one refresh token (empty, too long, or several words)")
         }
         return token
     }
