@@ -30,6 +30,8 @@ struct RunCommand: AsyncParsableCommand {
     static let shutdownGrace: Duration = .seconds(5)
 
     func run() async throws {
+        // A SIGHUP while starting must not end the daemon (its default action); the handler comes once started.
+        signal(SIGHUP, SIG_IGN)
         let configuration = try config.load()
         var level: Logger.Level?
         if let logLevel {
@@ -128,8 +130,8 @@ extension RunCommand {
                 do {
                     let new = try TokendConfiguration.load(path: path)
                     if new.database != running.database || new.keyFile != running.keyFile || new.refresh != running.refresh
-                        || new.listen != running.listen || new.apiSocket != running.apiSocket || new.caFile != running.caFile {
-                        logger.warning("configuration reloaded: changes to database, key_file, [refresh], listen, api_socket or ca_file take effect at the next restart")
+                        || new.listen != running.listen || new.publicURL != running.publicURL || new.apiSocket != running.apiSocket || new.caFile != running.caFile {
+                        logger.warning("configuration reloaded: changes to database, key_file, [refresh], public_url, listen, api_socket or ca_file take effect at the next restart")
                     }
                     let scheduled = try await engine.reload(new)
                     logger.info("configuration reloaded from \(path): \(new.organisations.count) organisations, \(scheduled.scheduled) grants scheduled")

@@ -65,7 +65,10 @@ struct RunCommandTests {
         let stderr = Pipe()
         daemon.standardError = stderr
         try daemon.run()
-        try await Task.sleep(for: .milliseconds(800))
+        // Started: the API socket exists (created just before READY=1); the SIGHUP handler follows at once.
+        let socket = directory.appendingPathComponent("api.sock").path
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(300))
 
         try (good + "\nunknown_key = 1\n").write(to: configURL, atomically: true, encoding: .utf8)
         kill(daemon.processIdentifier, SIGHUP)
