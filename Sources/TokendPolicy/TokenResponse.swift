@@ -17,6 +17,18 @@ public struct TokenResponse: Sendable, Equatable {
     }
 }
 
+extension TokenResponse: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    // The tokens never show in interpolation, `dump` or a failing test's message.
+    public var description: String {
+        "TokenResponse(accessToken: <redacted>, refreshToken: \(refreshToken == nil ? "nil" : "<redacted>"), expiresIn: \(expiresIn))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessToken": "<redacted>", "refreshToken": refreshToken == nil ? "nil" : "<redacted>",
+                                "expiresIn": expiresIn, "tokenType": tokenType as Any], displayStyle: .struct)
+    }
+}
+
 /// Reads what the token endpoint answered and decides whether it is a usable token or which failure.
 ///
 /// Pure and total: any bytes at all give either a `TokenResponse` or a `RefreshFailure`.

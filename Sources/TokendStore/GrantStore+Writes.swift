@@ -79,6 +79,15 @@ public struct ClaimedRefresh: Sendable {
     public var abandonedClaim: (owner: String, since: Date)?
 }
 
+extension ClaimedRefresh: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    // The refresh token never shows in interpolation, `dump` or a failing test's message.
+    public var description: String { "ClaimedRefresh(grant: \(record.key), refreshToken: <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["record": record, "refreshToken": "<redacted>"], displayStyle: .struct)
+    }
+}
+
 extension GrantStore {
     /// Stores a grant a person just authorised, replacing any earlier grant of the same library or
     /// user (never a second one), and records the event.
