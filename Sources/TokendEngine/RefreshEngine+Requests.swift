@@ -48,7 +48,7 @@ extension RefreshEngine {
     @discardableResult
     public func revoke(_ key: GrantKey, message: String) async throws -> StatusTransition? {
         guard let transition = try await store.remove(key, message: message, now: now()) else { return nil }
-        log(transition)
+        log(transition, reason: message)
         return transition
     }
 

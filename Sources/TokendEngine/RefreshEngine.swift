@@ -98,7 +98,7 @@ public final class RefreshEngine: Sendable {
         if !toDisable.isEmpty {
             let transitions = try await store.setStatus(
                 .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration", now: startedAt)
-            transitions.filter(\.changed).forEach(log)
+            transitions.filter(\.changed).forEach { log($0) }
         }
         overdue.sort { ($0.accessExpiresAt ?? .distantPast) < ($1.accessExpiresAt ?? .distantPast) }
         scheduler.schedule(onTime)
@@ -169,7 +169,7 @@ public final class RefreshEngine: Sendable {
             guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
                 let transitions = try await store.setStatus(
                     .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration", now: current)
-                transitions.filter(\.changed).forEach(log)
+                transitions.filter(\.changed).forEach { log($0) }
                 return
             }
             guard record.status.isScheduled || record.status == .disabled || record.inFlightOwner != nil else { return }
@@ -222,17 +222,14 @@ public final class RefreshEngine: Sendable {
             .clientError, ofGrants: [grantID],
             message: "paused: the organisation's client id or secret was refused; one grant keeps checking",
             failure: failure, nextRefreshAt: nil, now: now)
-        transitions.filter(\.changed).forEach(log)
+        transitions.filter(\.changed).forEach { log($0) }
     }
 
-    func log(_ transition: StatusTransition) {
-        log(transition, failure: nil, interrupted: false)
-    }
-
-    private func log(_ transition: StatusTransition, failure: RefreshFailure?, interrupted: Bool) {
+    func log(_ transition: StatusTransition, failure: RefreshFailure? = nil, interrupted: Bool = false, reason: String? = nil) {
         let what = transition.key.kind == .library ? "library \(transition.key.subject)" : "user \(transition.key.subject)"
         var message = "\(transition.key.organisation) \(what): \(transition.previous?.rawValue ?? "new") → \(transition.current.rawValue)"
         if interrupted { message += " (after an interrupted refresh)" }
+        if let reason { message += ": \(reason)" }
         if let failure { message += ": \(failure)" }
         logger.log(
             level: GrantLogMetadata.level(of: transition.current), "\(message)",

@@ -90,13 +90,11 @@ struct MeRoutes: Sendable {
     private func disconnect(_ session: WebSession) async throws(WebFailure) -> Response {
         let key = GrantKey.user(session.userID, of: session.organisation)
         do {
-            try await environment.store.remove(key, message: "disconnected by \(session.name) on the web page", now: environment.now())
+            // Through the engine: the grant's timer is dropped and the change is logged with its journal fields.
+            try await environment.engine.revoke(key, message: "disconnected by \(session.name) on the web page")
         } catch {
             throw WebFailure.storeFailed(retry: nil)
         }
-        environment.logger.info("\(session.organisation) user \(session.userID): disconnected on the web page", metadata: [
-            "TOKEND_ORGANISATION": "\(session.organisation)", "TOKEND_USER": "\(session.userID)", "TOKEND_STATUS": "unauthorized",
-        ])
         let base = WebEnvironment.base(session.organisation)
         let body = """
             <h1>Disconnected</h1>

@@ -56,15 +56,11 @@ struct TrackerRoutes: Sendable {
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 let (session, _) = try await offered(request, organisation: name, library: library)
                 do {
-                    try await environment.store.remove(
-                        .library(library, of: name), message: "deauthorized by \(session.name) (\(session.userID)) on the Tracker page",
-                        now: environment.now())
+                    try await environment.engine.revoke(
+                        .library(library, of: name), message: "deauthorized by \(session.name) (\(session.userID)) on the Tracker page")
                 } catch {
                     throw WebFailure.storeFailed(retry: nil)
                 }
-                environment.logger.info("\(name) library \(library): deauthorized by \(session.userID) on the Tracker page", metadata: [
-                    "TOKEND_ORGANISATION": "\(name)", "TOKEND_LIBRARY": "\(library)", "TOKEND_STATUS": "unauthorized",
-                ])
                 return PageRenderer.redirect(to: WebEnvironment.base(name) + "/tracker?deauthorised=" + FormCoding.escape(library))
             }
         }
