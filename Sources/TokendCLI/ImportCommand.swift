@@ -43,16 +43,44 @@ struct ImportCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "imanage-tokend")
         logger.logLevel = .warning
-        let client = try IManageHTTPClient(
-            settings: IManageClientSettings(
-                connectTimeout: configuration.refresh.connectTimeout, requestTimeout: configuration.refresh.requestTimeout,
-                trustRootsFile: configuration.caFile,
-                defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime),
-            logger: logger)
-        defer { Task { await client.shutdown() } }
-        let credentials = ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal())
+        let client = try IManageHTTPClient(settings: IManageClientSettings(configuration), logger: logger)
         let now = Date()
+        // The client is shut down on every path before the process ends.
+        let verified: (key: GrantKey, identity: IManageIdentity, tokens: TokenResponse)
+        do {
+            verified = try await verify(refreshToken, of: organisation, with: client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        let (key, identity, tokens) = verified
 
+        let policy = RefreshPolicy(settings: configuration.refresh)
+        let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
+        let store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
+        let name = identity.name ?? identity.userID
+        try await store.saveAuthorisation(NewAuthorisation(
+            key: key,
+            identity: AuthorisedIdentity(
+                userID: identity.userID, email: identity.email ?? "", name: name, customerID: identity.customerID),
+            refreshToken: IssuedToken(
+                token: tokens.refreshToken ?? refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
+            accessToken: access,
+            nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: .random(in: 0..<1)),
+            nrtadminCheckedAt: key.kind == .library ? now : nil,
+            message: "imported, authorised by \(name)"))
+        print("imported \(key.kind.rawValue) \(key.subject) of \(orgName), authorised by \(name) (\(identity.userID))")
+        await tellDaemon(about: key, configuration: configuration)
+    }
+
+    /// One refresh and a discovery call (who the token belongs to), and for a library the
+    /// NRTADMIN check: the grant's key, identity and fresh tokens, or a failure saying what to do.
+    private func verify(
+        _ refreshToken: String, of organisation: OrganisationConfig, with client: IManageHTTPClient
+    ) async throws -> (key: GrantKey, identity: IManageIdentity, tokens: TokenResponse) {
+        let orgName = organisation.name
+        let credentials = organisation.clientCredentials
         let tokens: TokenResponse
         switch await client.refresh(tokenURL: organisation.tokenURL, credentials: credentials, refreshToken: refreshToken) {
         case .success(let answer): tokens = answer
@@ -92,22 +120,7 @@ struct ImportCommand: AsyncParsableCommand {
             key = .user(identity.userID, of: orgName)
         }
 
-        let policy = RefreshPolicy(settings: configuration.refresh)
-        let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-        let store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
-        let name = identity.name ?? identity.userID
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: key,
-            identity: AuthorisedIdentity(
-                userID: identity.userID, email: identity.email ?? "", name: name, customerID: identity.customerID),
-            refreshToken: IssuedToken(
-                token: tokens.refreshToken ?? refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
-            accessToken: access,
-            nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: .random(in: 0..<1)),
-            nrtadminCheckedAt: key.kind == .library ? now : nil,
-            message: "imported, authorised by \(name)"))
-        print("imported \(key.kind.rawValue) \(key.subject) of \(orgName), authorised by \(name) (\(identity.userID))")
-        await tellDaemon(about: key, configuration: configuration)
+        return (key, identity, tokens)
     }
 
     /// Asks a running daemon to schedule the new grant now, so no SIGHUP is needed. The grant is

@@ -60,10 +60,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("the database \(configuration.database) was readable by others; narrowed to 0600")
         }
         let client = try IManageHTTPClient(
-            settings: IManageClientSettings(
-                connectTimeout: configuration.refresh.connectTimeout, requestTimeout: configuration.refresh.requestTimeout,
-                trustRootsFile: configuration.caFile,
-                defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime),
+            settings: IManageClientSettings(configuration),
             logger: logger)
         let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)

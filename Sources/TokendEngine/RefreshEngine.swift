@@ -179,7 +179,7 @@ public final class RefreshEngine: Sendable {
             }
             let target = RefreshTarget(
                 tokenURL: organisation.tokenURL,
-                credentials: ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal()),
+                credentials: organisation.clientCredentials,
                 nrtadminMembersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) })
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
             guard !attempt.skipped else { return }

@@ -14,7 +14,7 @@ struct AuthorisationFlow: Sendable {
 
     /// The organisation's client credentials.
     static func credentials(_ organisation: OrganisationConfig) -> ClientCredentials {
-        ClientCredentials(clientID: organisation.clientID, clientSecret: organisation.clientSecret.reveal())
+        organisation.clientCredentials
     }
 
     /// Trades the code for tokens.
