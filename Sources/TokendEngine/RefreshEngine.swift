@@ -182,7 +182,13 @@ public final class RefreshEngine: Sendable {
                 credentials: organisation.clientCredentials,
                 nrtadminMembersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) })
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
-            guard !attempt.skipped else { return }
+            guard !attempt.skipped else {
+                // Another process (a CLI refresh) holds the grant, or it changed meanwhile. Look again
+                // once that claim's lease has run out, so a CLI that died mid-refresh does not leave
+                // the grant unscheduled until the next restart; an entry no longer due is dropped then.
+                scheduler.schedule(grantID, at: now().addingTimeInterval(refresher.claimLease))
+                return
+            }
             let pause = pauses.record(grantID, of: organisation.name, failure: attempt.failure)
             if let transition = attempt.transition {
                 // A status change is always its own line; a refresh-token warning is one more.
