@@ -36,7 +36,7 @@ struct TrackerRoutes: Sendable {
         }
         router.post("/organisations/:org/tracker/libraries/:library/authorise") { request, context in
             let name = context.parameters.get("org") ?? ""
-            let library = context.parameters.get("library") ?? ""
+            let library = context.parameters.get("library")?.removingPercentEncoding ?? ""  // Hummingbird leaves the path encoded
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 let organisation = try environment.organisation(name)
                 let (session, form) = try await offered(request, organisation: name, library: library)
@@ -51,7 +51,7 @@ struct TrackerRoutes: Sendable {
         }
         router.post("/organisations/:org/tracker/libraries/:library/deauthorise") { request, context in
             let name = context.parameters.get("org") ?? ""
-            let library = context.parameters.get("library") ?? ""
+            let library = context.parameters.get("library")?.removingPercentEncoding ?? ""  // Hummingbird leaves the path encoded
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 let (session, _) = try await offered(request, organisation: name, library: library)
