@@ -123,11 +123,12 @@ struct RefreshEngineTests {
         }
         await fixture.stop()
         // The first refresh is the overdue one at start-up; then every 2 s ± 10%, plus the request's own
-        // time (generous: a loaded CI machine; the exact jitter is tested in PolicyTests).
+        // time: up to a second on a loaded 2-core machine running the whole suite, still well before
+        // the 4 s token would run out (the exact jitter is tested in PolicyTests).
         let intervals = zip(refreshTimes.dropFirst(), refreshTimes.dropFirst(2)).map { $1.timeIntervalSince($0) }
         #expect(intervals.count >= 2, "refreshes at \(refreshTimes)")
         for interval in intervals {
-            #expect(interval >= 1.8 - 0.05 && interval <= 2.2 + 0.5, "refreshed after \(interval) s")
+            #expect(interval >= 1.8 - 0.05 && interval <= 2.2 + 1.0, "refreshed after \(interval) s")
         }
         #expect(try fixture.status(key) == .authorized)
     }
