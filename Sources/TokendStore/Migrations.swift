@@ -48,23 +48,29 @@ enum Migrations {
         """,
     ]
 
-    /// Brings the database up to the newest schema, one transaction per migration.
+    /// Brings the database up to the newest schema, one transaction per migration. The version is
+    /// read again inside each write transaction: several processes opening a new database at once
+    /// (a daemon and `import`, or parallel imports) must not run the same migration twice.
     static func migrate(_ db: SQLiteConnection) throws(StoreError) {
-        let current = Int(try db.scalarInt("PRAGMA user_version"))
-        guard current <= all.count else {
-            throw .newerSchema(path: db.path, found: current, known: all.count)
-        }
-        for version in current..<all.count {
+        while true {
+            let applied: Bool
             do {
-                try db.transaction {
-                    try db.execute(all[version])
-                    try db.execute("PRAGMA user_version = \(version + 1)")
+                applied = try db.transaction { () throws -> Bool in
+                    let current = Int(try db.scalarInt("PRAGMA user_version"))
+                    guard current <= all.count else {
+                        throw StoreError.newerSchema(path: db.path, found: current, known: all.count)
+                    }
+                    guard current < all.count else { return false }
+                    try db.execute(all[current])
+                    try db.execute("PRAGMA user_version = \(current + 1)")
+                    return true
                 }
             } catch let error as StoreError {
                 throw error
             } catch {
                 throw .sqlite(code: -1, message: "\(error)", path: db.path)
             }
+            if !applied { return }
         }
     }
 }

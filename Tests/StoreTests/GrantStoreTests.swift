@@ -22,6 +22,29 @@ struct GrantStoreTests {
         #expect(try check.scalarInt("PRAGMA user_version") == Int64(Migrations.all.count))
     }
 
+    /// Found by the crash run: parallel `import`s of a first grant each ran the first migration and
+    /// all but one failed with "table grants already exists".
+    @Test("many processes opening a new database at once all succeed, and the schema is made once")
+    func concurrentFirstOpen() async throws {
+        for _ in 0..<10 {
+            let db = TemporaryDatabase()
+            defer { db.cleanUp() }
+            let failures = await withTaskGroup(of: String?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        do { _ = try db.open(); return nil } catch { return "\(error)" }
+                    }
+                }
+                var failures: [String] = []
+                for await failure in group { if let failure { failures.append(failure) } }
+                return failures
+            }
+            #expect(failures.isEmpty, "\(failures)")
+            let check = try SQLiteConnection(path: db.path, readOnly: true)
+            #expect(try check.scalarInt("PRAGMA user_version") == Int64(Migrations.all.count))
+        }
+    }
+
     @Test("a database of a newer schema is refused with what to do")
     func refusesNewerSchema() throws {
         let db = TemporaryDatabase()
