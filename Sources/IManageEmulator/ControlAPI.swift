@@ -40,6 +40,7 @@ struct ControlAPI: Sendable {
         group.post("/settings") { request, _ in await changeSettings(request) }
 
         group.post("/grants") { request, _ in await mintGrants(request) }
+        group.get("/grants") { _, _ in HTTPAnswers.json(core.grantSummary().json) }
         group.post("/inspect") { request, _ in await inspect(request) }
         group.post("/revoke") { request, _ in await revokeGrant(request) }
 
@@ -300,6 +301,7 @@ struct ControlAPI: Sendable {
                                                       "refresh_token_lifetime_restarts":false,"require_pkce":false}
         POST   /_emulator/grants                     {"user":"ALICE","client_id":"tokend-demo","count":1000}
                                                      -> JSON array of refresh tokens (text with Accept: text/plain)
+        GET    /_emulator/grants                     {"grants":…,"active":…,"revoked":…,"expired":…,"reuse_revocations":…}
         POST   /_emulator/inspect                    {"refresh_token":"…"} -> {"state":"active|rotated|revoked|expired|unknown",…}
         POST   /_emulator/revoke                     {"refresh_token":"…"} revoke that grant
         POST   /_emulator/clock                      {"advance_seconds":3600} move the emulator's clock forward

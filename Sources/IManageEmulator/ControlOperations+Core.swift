@@ -53,6 +53,10 @@ extension EmulatorCore {
         }
     }
 
+    func grantSummary() -> GrantSummary {
+        state.withLock { $0.grantSummary() }
+    }
+
     func inspect(refreshToken: String) -> RefreshTokenInspection {
         state.withLock { $0.inspect(refreshToken: refreshToken) }
     }

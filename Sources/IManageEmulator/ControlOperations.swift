@@ -20,6 +20,33 @@ public struct RefreshTokenInspection: Sendable, Equatable {
     public var clientID: String?
 }
 
+/// How the emulator's grants stand, counted: what a crash run checks the daemon's report against.
+public struct GrantSummary: Sendable, Equatable {
+    /// Every grant ever created (sign-ins and minted).
+    public var grants: Int
+    /// Neither revoked nor past their refresh lifetime.
+    public var active: Int
+    public var revoked: Int
+    public var expired: Int
+    /// Grants revoked because a rotated refresh token was presented again outside the grace period.
+    public var reuseRevocations: Int
+
+    public init(grants: Int, active: Int, revoked: Int, expired: Int, reuseRevocations: Int) {
+        self.grants = grants
+        self.active = active
+        self.revoked = revoked
+        self.expired = expired
+        self.reuseRevocations = reuseRevocations
+    }
+
+    var json: String {
+        JSONText.object([
+            "grants": "\(grants)", "active": "\(active)", "revoked": "\(revoked)", "expired": "\(expired)",
+            "reuse_revocations": "\(reuseRevocations)",
+        ])
+    }
+}
+
 /// Errors of the control operations (and of starting the emulator).
 public enum EmulatorError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
@@ -88,6 +115,15 @@ extension EmulatorState {
             else if record.rotatedAt != nil { .rotated }
             else { .active }
         return RefreshTokenInspection(state: state, user: grant.userID, clientID: grant.clientID)
+    }
+
+    /// The grants counted by how they stand now.
+    func grantSummary() -> GrantSummary {
+        var summary = GrantSummary(grants: ledger.grants.count, active: 0, revoked: 0, expired: 0, reuseRevocations: reuseRevocations)
+        for grant in ledger.grants {
+            if grant.isRevoked { summary.revoked += 1 } else if now >= grant.refreshExpiresAt { summary.expired += 1 } else { summary.active += 1 }
+        }
+        return summary
     }
 
     /// Revokes the grant a refresh token belongs to; false when the token is unknown.

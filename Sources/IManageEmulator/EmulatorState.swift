@@ -8,6 +8,8 @@ struct EmulatorState: Sendable {
     var settings: EmulatorSettings
     /// Seconds added to the wall clock (see ``IManageEmulator/advanceClock(by:)``).
     var clockOffset: Double = 0
+    /// Grants revoked for the reuse of a rotated refresh token outside grace.
+    var reuseRevocations = 0
     let codeLifetime: Double
 
     init(_ configuration: EmulatorConfiguration) {
@@ -131,6 +133,7 @@ extension EmulatorState {
         if let rotatedAt = record.rotatedAt {
             guard now <= rotatedAt + Double(settings.rotationGraceSeconds), settings.rotationGraceSeconds > 0 else {
                 ledger.revoke(grant: index)
+                reuseRevocations += 1
                 throw .invalidGrant("rotated refresh token reused; the whole grant is revoked")
             }
             // Within grace: answer the chain's current tokens, as Okta and Auth0 do.

@@ -73,6 +73,11 @@ extension IManageEmulator {
         try core.mintGrantKeys(user: user, clientID: clientID, count: count).map(\.text)
     }
 
+    /// The emulator's grants counted by how they stand (active, revoked, expired, revoked for reuse).
+    public func grantSummary() -> GrantSummary {
+        core.grantSummary()
+    }
+
     /// What the emulator knows about a refresh token, without using it.
     public func inspect(refreshToken: String) -> RefreshTokenInspection {
         core.inspect(refreshToken: refreshToken)

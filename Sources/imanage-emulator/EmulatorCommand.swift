@@ -59,12 +59,17 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Refuse authorization requests without a PKCE S256 code_challenge.")
     var requirePKCE = false
 
+    @Option(help: ArgumentHelp(
+        "Add this many libraries LIB00001, LIB00002, … with ALICE as NRTADMIN (for crash and fault runs).", valueName: "count"))
+    var libraries = 0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535.") }
         guard accessTokenLifetime >= 1 else { throw ValidationError("--access-token-lifetime must be at least 1.") }
         guard refreshTokenLifetime >= 1 else { throw ValidationError("--refresh-token-lifetime must be at least 1.") }
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more.") }
         if grace > 0 && !rotation { throw ValidationError("--grace only makes sense with --rotation.") }
+        guard (0...100_000).contains(libraries) else { throw ValidationError("--libraries must be 0...100000.") }
     }
 
     func run() async throws {
@@ -77,6 +82,9 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.rotationGraceSeconds = grace
         configuration.includesExpiresIn = !noExpiresIn
         configuration.requirePKCE = requirePKCE
+        configuration.libraries += (0..<libraries).map {
+            EmulatorConfiguration.Library(id: String(format: "LIB%05d", $0 + 1), nrtAdmins: ["ALICE"])
+        }
 
         let signals = TerminationSignals()
         let emulator = try await IManageEmulator.start(configuration)

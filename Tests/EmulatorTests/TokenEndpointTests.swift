@@ -68,6 +68,14 @@ struct TokenEndpointTests {
             let next = try #require(try await h.refresh(current).json()["refresh_token"] as? String)
             #expect(try await h.refresh(original).oauthError == "invalid_grant")
             #expect(try await h.refresh(next).oauthError == "invalid_grant")
+
+            // The summary a crash run checks against: one grant, revoked for reuse.
+            let summary = try await h.get("/_emulator/grants").json()
+            #expect(summary["grants"] as? Int == 1 && summary["revoked"] as? Int == 1 && summary["active"] as? Int == 0)
+            #expect(summary["reuse_revocations"] as? Int == 1)
+            let fresh = try #require(try await h.authorizedTokens()["refresh_token"] as? String)
+            #expect(try await h.refresh(fresh).status == 200)
+            #expect(h.emulator.grantSummary() == GrantSummary(grants: 2, active: 1, revoked: 1, expired: 0, reuseRevocations: 1))
         }
     }
 
