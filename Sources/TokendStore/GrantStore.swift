@@ -63,6 +63,7 @@ public final class GrantStore: @unchecked Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return false }
         giveNewFileToDirectoryOwner(fd, file: info, directory: directory.isEmpty ? "." : directory)
+        try repairCompanionFiles(of: path)
         if info.st_mode & 0o077 != 0 {
             guard fchmod(fd, 0o600) == 0 else {
                 throw .cannotOpen(path: path, reason: "it is readable by others and cannot be narrowed to 0600")
@@ -70,6 +71,28 @@ public final class GrantStore: @unchecked Sendable {
             return true
         }
         return false
+    }
+
+    /// SQLite gives a new -wal or -shm file the database's mode at that moment. A `status` run while
+    /// the database was read-only (found by the fault matrix) leaves a -shm of mode 0400 behind, and
+    /// the daemon then fails with "attempt to write a readonly database" even after the database's
+    /// own mode is mended. Files of ours are set to 0600 again; others that we cannot write are
+    /// named, with what to do.
+    private static func repairCompanionFiles(of path: String) throws(StoreError) {
+        for companion in [path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(companion, &info) == 0 else { continue }
+            if info.st_uid == geteuid() {
+                if info.st_mode & 0o777 != 0o600, chmod(companion, 0o600) != 0 {
+                    throw .cannotOpen(path: companion, reason: "its mode cannot be set to 0600: \(String(cString: strerror(errno)))")
+                }
+            } else if access(companion, R_OK | W_OK) != 0 {
+                throw .cannotOpen(
+                    path: companion,
+                    reason: "it belongs to uid \(info.st_uid) (mode \(String(info.st_mode & 0o777, radix: 8))) and this user cannot write it: "
+                        + "with the daemon stopped, give it to the daemon's user or remove it")
+            }
+        }
     }
 
     /// Run as root (`sudo imanage-tokend import` before the daemon's first start), a new, empty

@@ -45,6 +45,27 @@ struct GrantStoreTests {
         }
     }
 
+    /// Found by the fault matrix: `status` run while the database was 0400 left a -shm of mode 0400,
+    /// and the daemon could not write after the database's mode was mended.
+    @Test("a -wal or -shm file left with another mode is set to 0600 again when the store opens")
+    func companionFileModes() async throws {
+        let db = TemporaryDatabase()
+        defer { db.cleanUp() }
+        do { _ = try db.open() }
+        for suffix in ["-wal", "-shm"] {
+            if !FileManager.default.fileExists(atPath: db.path + suffix) {
+                _ = FileManager.default.createFile(atPath: db.path + suffix, contents: nil)
+            }
+            chmod(db.path + suffix, suffix == "-wal" ? 0o644 : 0o400)
+        }
+        let store = try db.open()
+        _ = try await store.saveAuthorisation(authorisation(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
+        for suffix in ["-wal", "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: db.path + suffix)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "mode of tokend.sqlite\(suffix)")
+        }
+    }
+
     @Test("a database of a newer schema is refused with what to do")
     func refusesNewerSchema() throws {
         let db = TemporaryDatabase()

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// The daemon's user is not root (the unit's DynamicUser): file modes bind it as they do not bind
+/// root. Runs the binary as uid 65534 with setpriv, so only when the tests run as root.
+@Suite("Database files as the service's own user", .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+struct DatabaseFileModeTests {
+    static let nobody: uid_t = 65_534
+
+    func runAsNobody(_ arguments: [String]) throws -> TokendProcess.Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", TokendProcess.binary.path] + arguments
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return .init(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                     stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Found by the fault matrix: `status`, run by root while the database was 0400, left a -shm of
+    /// mode 0400; once the database was 0600 again the daemon still failed with "attempt to write a
+    /// readonly database". The store now sets its own -wal and -shm back to 0600.
+    @Test("a -shm left read-only by an earlier run does not stop the service's user from writing")
+    func readOnlySharedMemoryFileIsMended() throws {
+        let directory = URL(fileURLWithPath: "/tmp/tokend-mode-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = directory.appendingPathComponent("token.key").path
+        _ = FileManager.default.createFile(atPath: key, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
+                                           attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("s".utf8),
+                                           attributes: [.posixPermissions: 0o600])
+        let config = directory.appendingPathComponent("tokend.toml").path
+        try """
+            database = "tokend.sqlite"
+            key_file = "token.key"
+            public_url = "http://127.0.0.1:8080"
+            api_socket = "api.sock"
+            [[organisation]]
+            name = "demo"
+            use_default_configuration = false
+            region = "custom"
+            authorization_url = "http://127.0.0.1:9"
+            token_url = "http://127.0.0.1:9"
+            client_id = "tokend-demo"
+            client_secret_file = "secret"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        for path in [directory.path, key, config, directory.appendingPathComponent("secret").path] {
+            chown(path, Self.nobody, Self.nobody)
+        }
+        let revoke = ["revoke", "--config", config, "--organisation", "demo", "--library", "ACTIVE"]
+
+        // The daemon, run once as the service's user, makes the database; stopped, it leaves no -shm.
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        daemon.arguments = ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", TokendProcess.binary.path,
+                            "run", "--config", config]
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        let socket = directory.appendingPathComponent("api.sock").path
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.05) }
+        daemon.terminate()
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokend.sqlite").path))
+
+        // What a root `status` leaves when the database was 0400 at that moment.
+        let shm = directory.appendingPathComponent("tokend.sqlite-shm").path
+        try? FileManager.default.removeItem(atPath: shm)
+        _ = FileManager.default.createFile(atPath: shm, contents: nil, attributes: [.posixPermissions: 0o400])
+        chown(shm, Self.nobody, Self.nobody)
+
+        let second = try runAsNobody(revoke)
+        #expect(second.status == 2, "the store could not write: \(second.stderr)")
+        #expect(!second.stderr.contains("readonly"), "\(second.stderr)")
+        // SQLite removes the -shm when its last connection closes; if it is still there, it is 0600.
+        if FileManager.default.fileExists(atPath: shm) {
+            #expect(try FileManager.default.attributesOfItem(atPath: shm)[.posixPermissions] as? Int == 0o600)
+        }
+    }
+}
