@@ -32,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         // A SIGHUP while starting must not end the daemon (its default action); the handler comes once started.
         signal(SIGHUP, SIG_IGN)
+        let termination = TerminationSignals()
         let configuration = try config.load()
         var level: Logger.Level?
         if let logLevel {
@@ -92,7 +93,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let received = await withTaskGroup(of: Int32?.self) { group in
             group.addTask { await engine.run(); return nil }
-            group.addTask { await TerminationSignals.wait() }
+            group.addTask { await termination.next() }
             let signal = await group.next() ?? nil
             notifier.stopping()
             engine.stop()

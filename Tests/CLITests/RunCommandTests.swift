@@ -53,6 +53,29 @@ struct RunCommandTests {
         #expect(mode == 0o600)
     }
 
+    /// Found by the fault matrix: a SIGTERM between the socket appearing and the signal handler
+    /// being installed killed the daemon outright (terminated by signal 15, nothing logged).
+    @Test("SIGTERM while the daemon is still starting stops it cleanly with 0 once it is up")
+    func stopWhileStarting() async throws {
+        let directory = try minimalConfiguration()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let daemon = Process()
+        daemon.executableURL = TokendProcess.binary
+        daemon.arguments = ["run", "--config", directory.appendingPathComponent("tokend.toml").path]
+        let err = Pipe()
+        daemon.standardError = err
+        try daemon.run()
+        // As early as anything outside can see: the lock file appears before the store opens.
+        let lock = directory.appendingPathComponent("tokend.sqlite.lock").path
+        for _ in 0..<400 where !FileManager.default.fileExists(atPath: lock) { try await Task.sleep(for: .milliseconds(5)) }
+        daemon.terminate()
+        daemon.waitUntilExit()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(daemon.terminationReason == .exit, "killed by the signal instead of stopping: \(log)")
+        #expect(daemon.terminationStatus == 0)
+        #expect(log.contains("stopping (signal 15)"))
+    }
+
     @Test("SIGHUP with a broken file keeps the running configuration; with a good one reloads; then SIGTERM exits 0")
     func reloadOnHangup() async throws {
         let directory = try minimalConfiguration()
