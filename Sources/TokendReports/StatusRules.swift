@@ -28,7 +28,7 @@ public struct StatusRules: Sendable {
 
     public func entry(for record: GrantRecord, organisationEnabled: Bool, daemon: DaemonState, now: Date) -> StatusEntry {
         var entry = StatusEntry(
-            key: record.key, status: organisationEnabled ? record.status : .disabled,
+            key: record.key, status: organisationEnabled ? Self.currentStatus(of: record, now: now) : .disabled,
             authorisedBy: record.authorisedBy, accessExpiresAt: record.accessExpiresAt,
             nextRefreshAt: record.status.isScheduled && organisationEnabled ? record.nextRefreshAt : nil,
             refreshTokenExpiresAt: record.refreshTokenExpiresAt, lastRefreshAt: record.lastRefreshAt,
@@ -44,8 +44,21 @@ public struct StatusRules: Sendable {
             : StatusEntry(key: key, status: .disabled, attention: .ok)
     }
 
+    /// The stored status, except that an `authorized` or `retrying` grant whose access token has run
+    /// out is `expired`: the daemon could not refresh it and could not record why (found by the fault
+    /// matrix: with the disk full, `status` went on saying `authorized` for tokens long expired).
+    static func currentStatus(of record: GrantRecord, now: Date) -> GrantStatus {
+        guard record.status == .authorized || record.status == .retrying,
+              let expiry = record.accessExpiresAt, expiry <= now else { return record.status }
+        return .expired
+    }
+
     func attention(of record: GrantRecord, status: GrantStatus, daemon: DaemonState, now: Date) -> (Attention, String?) {
         if status == .disabled { return (.ok, nil) }
+        if status == .expired, record.status != .expired, let expiry = record.accessExpiresAt {
+            return (.critical, "the access token ran out \(RelativeTime.describe(expiry, now: now)) and no refresh has been "
+                + "recorded since: is the daemon running, and can it write its database? (journalctl -u imanage-tokend)")
+        }
         if status.severity == .critical { return (.critical, Self.advice(status, record.key)) }
         if let expiry = record.refreshTokenExpiresAt {
             let left = expiry.timeIntervalSince(now)

@@ -52,6 +52,23 @@ struct StatusReportTests {
         #expect(uncertain.libraries.first?.reason?.contains("outcome is uncertain") == true)
     }
 
+    /// Found by the fault matrix: with the database on a full disk the daemon could record nothing,
+    /// and `status` said `authorized` (exit 0) for access tokens long expired.
+    @Test("an authorised grant whose access token has run out shows as expired, exit 2, and says where to look")
+    func staleAuthorisedIsExpired() async throws {
+        let grants = try GrantsInStates()
+        defer { grants.cleanUp() }
+        try await grants.authorised(.library("ACTIVE", of: "acme"))
+        let later = StatusReport(records: try grants.records(), organisations: organisations, daemon: running,
+                                 filter: ReportFilter(), now: grants.now.addingTimeInterval(1900))
+        let entry = try #require(later.libraries.first)
+        #expect(entry.status == .expired)
+        #expect(later.attention.exitCode == 2)
+        #expect(entry.reason?.contains("can it write its database") == true)
+        // Before the access token runs out, the same grant is fine.
+        #expect(try report(grants).libraries.first?.status == .authorized)
+    }
+
     @Test("each status that needs a person exits 2, and sorts before warnings and fine ones",
           arguments: [GrantStatus.needsReauth, .clientError, .notNrtadmin, .expired])
     func needsAPerson(_ status: GrantStatus) async throws {
