@@ -59,6 +59,9 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Refuse authorization requests without a PKCE S256 code_challenge.")
     var requirePKCE = false
 
+    @Flag(help: "Keep every token, code and PKCE verifier that passes through, listed at GET /_emulator/secrets (for tests).")
+    var recordSecrets = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535.") }
         guard accessTokenLifetime >= 1 else { throw ValidationError("--access-token-lifetime must be at least 1.") }
@@ -77,6 +80,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.rotationGraceSeconds = grace
         configuration.includesExpiresIn = !noExpiresIn
         configuration.requirePKCE = requirePKCE
+        configuration.recordsSecrets = recordSecrets
 
         let signals = TerminationSignals()
         let emulator = try await IManageEmulator.start(configuration)
