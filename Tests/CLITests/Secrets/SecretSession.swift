@@ -63,8 +63,9 @@ final class SecretSession {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The configuration; `beta`'s client secret file is the one named.
-    func writeConfiguration(betaSecretFile: String) throws {
+    /// The configuration; `beta`'s client secret file is the one named, and `betaExtra` is added
+    /// to its table as written.
+    func writeConfiguration(betaSecretFile: String, betaExtra: String = "") throws {
         var toml = """
             database = "tokend.sqlite"
             key_file = "token.key"
@@ -89,6 +90,7 @@ final class SecretSession {
                 token_url = "\(emulatorBase)"
                 client_id = "tokend-demo"
                 client_secret_file = "\(secretFile)"
+                \(name == "beta" ? betaExtra : "")
 
                 """
         }

@@ -45,6 +45,7 @@ struct SecretsNeverLeakTests {
         #expect(try await session.tokend(["token", "--organisation", "acme", "--library", "ACTIVE"]).status == 0)
         #expect(try await session.api("GET", "/v1/organisations/acme/users/bob@example.com/token").status == 200)
 
+        expectedSecrets += try await misconfigure(session)
         try await failEveryWay(session)
         try await askForWhatCannotBeHad(session)
         // The pages that show a grant's status and last error, after every failure.
@@ -138,6 +139,22 @@ struct SecretsNeverLeakTests {
         let forgedCode = randomTokenText()
         #expect(try await forger.get(web + "/oauth/callback?state=\(state)&code=\(forgedCode)").status >= 400)
         return forgedCode
+    }
+
+    /// An administrator's mistakes with secrets: the client secret itself written where the name
+    /// of its file goes, and a secret written inline. `check-config` and the refused reload must
+    /// not repeat either. Returns the two secrets.
+    private func misconfigure(_ session: SecretSession) async throws -> [KnownSecret] {
+        let misplaced = randomTokenText(), inline = randomTokenText()
+        try session.writeConfiguration(betaSecretFile: misplaced, betaExtra: "client_secret = \"\(inline)\"")
+        #expect(try await session.tokend(["check-config"]).status == 78)
+        session.reloadDaemon()
+        try await waitUntil("the daemon refused the reload", upTo: 15) { try session.daemonLog().contains("reload refused") }
+        try session.writeConfiguration(betaSecretFile: "client-secret")
+        return [
+            KnownSecret(kind: "client secret given as client_secret_file", value: misplaced),
+            KnownSecret(kind: "client secret written inline", value: inline),
+        ]
     }
 
     /// Every failure class: 503, 429 with Retry-After and a non-JSON 200 for CAROL (retrying);
