@@ -37,8 +37,7 @@ struct SecretsNeverLeakTests {
         #expect(try await session.importGrant(["--organisation", "acme", "--library", "LITIGATION"], refreshToken: notAdmin).status != 0)
 
         try await session.startDaemon()
-        let forgedCode = try await authoriseOnTheWeb(session)
-        expectedSecrets.append(KnownSecret(kind: "forged authorisation code", value: forgedCode))
+        expectedSecrets += try await authoriseOnTheWeb(session)
 
         // A rotation, and tokens handed out where they belong.
         #expect(try await session.tokend(["refresh", "--organisation", "acme", "--library", "ACTIVE"]).status == 0)
@@ -100,9 +99,9 @@ struct SecretsNeverLeakTests {
     }
 
     /// The web pages: the Tracker page (sign-in, authorize ACTIVE), a person's Authorise (BOB),
-    /// `/me`, a replayed callback, a callback whose exchange iManage fails with 503, and one with
-    /// a forged code. Returns the forged code.
-    private func authoriseOnTheWeb(_ session: SecretSession) async throws -> String {
+    /// `/me`, a replayed callback, a callback whose exchange iManage fails with 503, one with a
+    /// forged code and one with a token-shaped error. Returns the forged values.
+    private func authoriseOnTheWeb(_ session: SecretSession) async throws -> [KnownSecret] {
         let web = session.webBase
         let alice = CurlBrowser(session: session, name: "alice")
         _ = try await alice.get(web + "/organisations/acme/tracker")
@@ -138,7 +137,17 @@ struct SecretsNeverLeakTests {
         let state = try #require(URLComponents(string: authorizeURL)?.queryItems?.first { $0.name == "state" }?.value)
         let forgedCode = randomTokenText()
         #expect(try await forger.get(web + "/oauth/callback?state=\(state)&code=\(forgedCode)").status >= 400)
-        return forgedCode
+
+        // A token-shaped `error` on the way back: neither the page nor the log may repeat it.
+        let echoed = try await forger.get(web + "/organisations/acme/authorise")
+        let echoedURL = try #require(echoed.location)
+        let echoedState = try #require(URLComponents(string: echoedURL)?.queryItems?.first { $0.name == "state" }?.value)
+        let forgedError = randomTokenText()
+        #expect(try await forger.get(web + "/oauth/callback?state=\(echoedState)&error=\(forgedError)").status >= 400)
+        return [
+            KnownSecret(kind: "forged authorisation code", value: forgedCode),
+            KnownSecret(kind: "token-shaped error code", value: forgedError),
+        ]
     }
 
     /// An administrator's mistakes with secrets: the client secret itself written where the name
