@@ -92,6 +92,7 @@ struct SecretsNeverLeakTests {
             for finding in scanner.findings(in: text, place: place) { Issue.record("secret leaked: \(finding)") }
         }
         #expect(databaseBytes.count >= 4)
+        #expect(databaseBytes.contains { $0.1.range(of: Data("alice@example.com".utf8)) != nil }, "the database files were not read")
         for (place, bytes) in databaseBytes {
             for finding in scanner.findings(in: bytes, place: place) { Issue.record("secret in plaintext: \(finding)") }
             if bytes.range(of: session.encryptionKey) != nil { Issue.record("the encryption key's bytes are in \(place)") }
