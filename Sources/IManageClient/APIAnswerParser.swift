@@ -1,4 +1,5 @@
 import Foundation
+import TokendPolicy
 
 /// What is wrong with an answer of iManage's API, in words for an administrator.
 struct APIAnswerProblem: Error, Equatable {
@@ -59,10 +60,7 @@ enum APIAnswerParser {
         guard let answer = try? JSONDecoder().decode(APIErrorAnswer.self, from: Data(body)),
               case .text(let code)? = answer.error?.value?.code
         else { return nil }
-        let plain = code.utf8.count <= 64 && code.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0))
-        }
-        return plain && !code.isEmpty ? code : nil
+        return ErrorCode.sanitised(code)
     }
 
     // MARK: - Fields

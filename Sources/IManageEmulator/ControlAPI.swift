@@ -44,6 +44,8 @@ struct ControlAPI: Sendable {
         group.post("/inspect") { request, _ in await inspect(request) }
         group.post("/revoke") { request, _ in await revokeGrant(request) }
 
+        group.get("/secrets") { _, _ in issuedSecrets() }
+
         group.get("/stats") { _, _ in HTTPAnswers.json(core.counters.snapshot().json) }
         group.delete("/stats") { _, _ in resetStats() }
         group.post("/stats/reset") { _, _ in resetStats() }
@@ -273,6 +275,14 @@ struct ControlAPI: Sendable {
         }
     }
 
+    private func issuedSecrets() -> Response {
+        guard let issued = core.state.withLock({ $0.issued }) else {
+            return HTTPAnswers.controlError(
+                "not_recording", "secrets are recorded only when the emulator starts with --record-secrets", status: .notFound)
+        }
+        return HTTPAnswers.json(issued.json, noStore: true)
+    }
+
     private func resetStats() -> Response {
         core.counters.reset()
         return HTTPAnswers.json(core.counters.snapshot().json)
@@ -305,6 +315,8 @@ struct ControlAPI: Sendable {
         POST   /_emulator/inspect                    {"refresh_token":"…"} -> {"state":"active|rotated|revoked|expired|unknown",…}
         POST   /_emulator/revoke                     {"refresh_token":"…"} revoke that grant
         POST   /_emulator/clock                      {"advance_seconds":3600} move the emulator's clock forward
+        GET    /_emulator/secrets                    every access and refresh token issued, authorization code handed
+                                                     out and PKCE verifier received (only with --record-secrets)
 
         """
 }

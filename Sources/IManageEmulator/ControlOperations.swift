@@ -101,6 +101,7 @@ extension EmulatorState {
             _ = ledger.createGrant(
                 userID: userID, clientID: clientID, withRefreshToken: true, refreshToken: key, refreshExpiresAt: expiry)
         }
+        issued?.recordRefreshTokens(keys)
         return keys
     }
 

@@ -80,6 +80,9 @@ public struct EmulatorConfiguration: Sendable {
     public var requirePKCE: Bool = false
     /// Seconds an authorization code can be exchanged.
     public var authorizationCodeLifetime: Int = 60
+    /// Whether to keep every token, code and PKCE verifier that passes through, for a test
+    /// that searches a client's output for them (``IssuedSecrets``). Off: nothing is kept.
+    public var recordsSecrets: Bool = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, customerID: String = "1",

@@ -11,11 +11,14 @@ struct EmulatorState: Sendable {
     /// Grants revoked for the reuse of a rotated refresh token outside grace.
     var reuseRevocations = 0
     let codeLifetime: Double
+    /// Every secret that passed through, when the configuration asks for the record; else nil.
+    var issued: IssuedSecrets?
 
     init(_ configuration: EmulatorConfiguration) {
         directory = Directory(configuration)
         settings = configuration.initialSettings
         codeLifetime = Double(configuration.authorizationCodeLifetime)
+        issued = configuration.recordsSecrets ? IssuedSecrets() : nil
     }
 
     /// The emulator's time, in seconds since 1970.
@@ -73,11 +76,13 @@ extension EmulatorState {
     /// Creates an authorization code for a signed-in user.
     mutating func issueCode(userID: String, clientID: String, redirectURI: String, codeChallenge: String?) -> TokenKey {
         let now = self.now
-        return ledger.issueCode(
+        let code = ledger.issueCode(
             GrantLedger.AuthorizationCode(
                 userID: userID, clientID: clientID, redirectURI: redirectURI, codeChallenge: codeChallenge,
                 expiresAt: now + codeLifetime, redeemedGrant: nil),
             now: now)
+        issued?.recordCode(code)
+        return code
     }
 
     /// The `authorization_code` grant. Presenting a code a second time revokes the grant it created.

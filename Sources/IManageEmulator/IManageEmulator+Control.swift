@@ -89,6 +89,12 @@ extension IManageEmulator {
         core.revokeGrant(refreshToken: refreshToken)
     }
 
+    /// Every token, code and PKCE verifier that passed through so far, or nil when the
+    /// emulator was not started with ``EmulatorConfiguration/recordsSecrets``.
+    public func issuedSecrets() -> IssuedSecrets? {
+        core.state.withLock { $0.issued }
+    }
+
     // MARK: Stats
 
     /// Request counts per endpoint and outcome since start or the last reset.

@@ -20,7 +20,10 @@ struct TokenEndpoint: Sendable {
         do {
             let form = try await readForm(request)
             result = core.state.withLock { state in
-                Result { () throws(OAuthError) -> TokenGrantAnswer in try grant(form, state: &state) }
+                state.issued?.recordVerifier(form["code_verifier"])
+                let result = Result { () throws(OAuthError) -> TokenGrantAnswer in try grant(form, state: &state) }
+                if case .success(let answer) = result { state.issued?.record(answer) }
+                return result
             }
         } catch {
             result = .failure(error)

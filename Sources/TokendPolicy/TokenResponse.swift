@@ -45,7 +45,7 @@ public enum TokenResponseParser {
         func excerpt() -> String? { ResponseRedactor.excerpt(body) }
 
         guard (200..<300).contains(status) else {
-            let oauthError = answer?.error.flatMap(sanitisedCode)
+            let oauthError = answer?.error.flatMap(ErrorCode.sanitised)
             let failureClass = RefreshFailure.classify(httpStatus: status, oauthError: oauthError)
             let retryAfter = RetryAfter.seconds(from: retryAfterHeader, now: now)
             let what: String = switch failureClass {
@@ -85,14 +85,6 @@ public enum TokenResponseParser {
         return .success(TokenResponse(
             accessToken: accessToken, refreshToken: refreshToken,
             expiresIn: min(lifetime, 10 * 365 * 86_400), tokenType: answer.tokenType))
-    }
-
-    /// An OAuth error code is a short token of `[A-Za-z0-9_.-]`; anything else is not echoed.
-    private static func sanitisedCode(_ code: String) -> String? {
-        let allowed = code.utf8.count <= 64 && code.unicodeScalars.allSatisfy {
-            ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) || "_.-".unicodeScalars.contains($0)
-        }
-        return allowed && !code.isEmpty ? code : nil
     }
 }
 

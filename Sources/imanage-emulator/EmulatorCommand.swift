@@ -63,6 +63,9 @@ struct EmulatorCommand: AsyncParsableCommand {
         "Add this many libraries LIB00001, LIB00002, … with ALICE as NRTADMIN (for crash and fault runs).", valueName: "count"))
     var libraries = 0
 
+    @Flag(help: "Keep every token, code and PKCE verifier that passes through, listed at GET /_emulator/secrets (for tests).")
+    var recordSecrets = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535.") }
         guard accessTokenLifetime >= 1 else { throw ValidationError("--access-token-lifetime must be at least 1.") }
@@ -85,6 +88,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.libraries += (0..<libraries).map {
             EmulatorConfiguration.Library(id: String(format: "LIB%05d", $0 + 1), nrtAdmins: ["ALICE"])
         }
+        configuration.recordsSecrets = recordSecrets
 
         let signals = TerminationSignals()
         let emulator = try await IManageEmulator.start(configuration)

@@ -27,6 +27,9 @@ struct SecretHygieneTests {
             { jsonAnswer(200, #"{"access_token":"x","expires_in":"\#($0.form["code"] ?? "soon")"}"#) },
             { jsonAnswer(401, #"{"error":{"code":"BAD","code_message":"token \#($0.headers["x-auth-token"] ?? "")"}}"#) },
             { jsonAnswer(200, #"{"data":{"user":{"id":"\#($0.headers["x-auth-token"] ?? "")\n","customer_id":"1"}}}"#) },
+            // The secret as the error code itself: token-shaped, so it must not pass for a code.
+            { jsonAnswer(400, #"{"error":"\#($0.form["refresh_token"] ?? $0.form["code"] ?? $0.headers["x-auth-token"] ?? "")"}"#) },
+            { jsonAnswer(401, #"{"error":{"code":"\#($0.headers["x-auth-token"] ?? $0.form["code_verifier"] ?? $0.form["refresh_token"] ?? "")"}}"#) },
         ]
         let logs = LogCapture()
         var failures: [RefreshFailure] = []

@@ -37,8 +37,22 @@ import TokendConfig
         #expect(problem.key == "[cloud_application].client_secret_file")
         #expect(problem.line == 5)
         #expect(problem.message.contains("file not found"))
-        #expect(problem.message.contains("/run/credentials/imanage-tokend.service/no-such-secret ($CREDENTIALS_DIRECTORY)"))
-        #expect(problem.message.contains(fixture.path("no-such-secret")))
+        #expect(problem.message.contains("in /run/credentials/imanage-tokend.service ($CREDENTIALS_DIRECTORY)"))
+        #expect(problem.message.contains("in \(fixture.directory.path) (the configuration's directory)"))
+    }
+
+    /// An administrator who writes the secret itself where its file's name goes must not find it
+    /// in the terminal, or in the journal at a reload: the problem names the line, not the value.
+    @Test(arguments: ["", "/etc/imanage-tokend/"])
+    func aSecretWrittenWhereItsFileNameGoesIsNotRepeated(prefix: String) throws {
+        let fixture = try ConfigFixture()
+        let secret = "Zk3_pQ9xLmN2vB7cR4tY8wE1uI6oA5sD0fG-hJ3kL9z"
+        let config = ConfigFixture.minimal.replacingOccurrences(of: "\"cloud-secret\"", with: "\"\(prefix)\(secret)\"")
+        let problem = try fixture.problem(config, environment: ["CREDENTIALS_DIRECTORY": fixture.path("credentials")])
+        #expect(problem.key == "[cloud_application].client_secret_file")
+        #expect(problem.line == 5)
+        #expect(problem.message.contains("file not found"))
+        #expect(!problem.description.contains(secret.prefix(12)), "\(problem)")
     }
 
     @Test func worldReadableSecretFileIsRefusedWithTheFix() throws {
@@ -108,6 +122,6 @@ import TokendConfig
         try FileManager.default.removeItem(atPath: fixture.path("token.key"))
         let problem = try fixture.problem(ConfigFixture.minimal.replacingOccurrences(of: "key_file = \"token.key\"\n", with: ""))
         #expect(problem.key == "key_file")
-        #expect(problem.message.contains("file not found: looked at \(fixture.path("token.key"))"))
+        #expect(problem.message.contains("file not found: no file of the name given in \(fixture.directory.path) (the configuration's directory)"))
     }
 }

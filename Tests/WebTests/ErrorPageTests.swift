@@ -85,6 +85,23 @@ extension WebPageTests {
             }
         }
 
+        @Test("an error iManage sends back is named when it reads as a code, and not repeated when it does not")
+        func authorizeErrorCode() async throws {
+            try await withWebFixture { fixture in
+                for (error, shown) in [("invalid_scope", true), ("Zk3_pQ9xLmN2vB7cR4tY8wE1uI6oA5sD0fG-hJ3kL9z", false)] {
+                    let browser = TestBrowser()
+                    let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                    let authorizeURL = try #require(start.location)
+                    let state = try #require(queryItems(of: authorizeURL)["state"])
+                    let page = try await browser.get(fixture.base + "/oauth/callback?error=\(error)&state=\(state)")
+                    expectPage(page, status: 502, "iManage refused the request", "Authorise again")
+                    #expect(page.body.contains(error) == shown)
+                    #expect(page.body.contains(error.prefix(12)) == shown)
+                }
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
         @Test("the organisation's client secret refused")
         func clientRefused() async throws {
             try await withWebFixture { fixture in

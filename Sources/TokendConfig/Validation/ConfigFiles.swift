@@ -81,19 +81,22 @@ struct ConfigFiles {
     }
 
     /// The secret's file: in `$CREDENTIALS_DIRECTORY` when it is a plain file name present there,
-    /// else as a path. A missing file's message says everywhere it looked.
+    /// else as a path. A missing file's message says everywhere it looked, but never repeats the
+    /// name: an administrator who wrote the secret itself where its file's name goes would find
+    /// it in the terminal and, at a reload, in the journal. The problem's line points at the name.
     private func locateSecret(named name: String) throws(InvalidValue) -> String {
-        var lookedAt: [String] = []
+        var lookedIn: [String] = []
         if let credentialsDirectory, Self.isPlainFileName(name) {
             let candidate = (credentialsDirectory as NSString).appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            lookedAt.append("\(candidate) ($CREDENTIALS_DIRECTORY)")
+            lookedIn.append("in \(credentialsDirectory) ($CREDENTIALS_DIRECTORY)")
         }
         let path = absolutePath(name)
         if FileManager.default.fileExists(atPath: path) { return path }
-        lookedAt.append(path)
+        lookedIn.append(name.hasPrefix("/") ? "at that absolute path" : "in \(configDirectory.isEmpty ? "." : configDirectory) (the configuration's directory)")
         throw InvalidValue(
-            "file not found: looked at \(lookedAt.joined(separator: " and ")); create it (chmod 600) or correct the name")
+            "file not found: no file of the name given \(lookedIn.joined(separator: " nor ")); create it (chmod 600) or "
+                + "correct the name (not repeated here, in case it is the secret itself: the secret goes in the file)")
     }
 
     /// Checks an optional file of extra trust roots: it must exist, be readable and hold PEM certificates.

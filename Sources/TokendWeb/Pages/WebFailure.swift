@@ -37,12 +37,15 @@ struct WebFailure: Error, Sendable {
             nextStep: "If that was a mistake, start again and choose Sign in / Allow.", retry: retry, reason: "consent denied")
     }
 
-    static func authorizeError(_ code: String, retry: RetryLink?) -> WebFailure {
+    /// iManage sent the browser back with an error; `code` is nil when it did not read as an
+    /// error code (see ``ErrorCode``), and is then not repeated.
+    static func authorizeError(_ code: String?, retry: RetryLink?) -> WebFailure {
         WebFailure(
             status: .badGateway, title: "iManage refused the request",
-            explanation: "iManage answered the authorisation request with the error “\(code)”. Nothing was authorised.",
+            explanation: "iManage answered the authorisation request with "
+                + (code.map { "the error “\($0)”" } ?? "an error that is not a plain error code") + ". Nothing was authorised.",
             nextStep: "Try again; if it happens again, give this error to your administrator (the application's registration in iManage Control Center may need checking).",
-            retry: retry, reason: "authorize error \(code)")
+            retry: retry, reason: "authorize error \(code ?? "(not a plain code)")")
     }
 
     static func state(_ problem: StateProblem) -> WebFailure {

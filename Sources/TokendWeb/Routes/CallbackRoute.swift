@@ -50,7 +50,7 @@ struct CallbackRoute: Sendable {
         let organisation = try environment.organisation(pending.organisation)
         if let error = query["error"] {
             if error == "access_denied" { throw WebFailure.consentDenied(retry: retry) }
-            throw WebFailure.authorizeError(String(error.prefix(64)), retry: retry)
+            throw WebFailure.authorizeError(ErrorCode.sanitised(error), retry: retry)
         }
         guard let code = query["code"], !code.isEmpty else {
             throw WebFailure.badRequest("The link back from iManage has neither a code nor an error.")
