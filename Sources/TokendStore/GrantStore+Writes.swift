@@ -129,8 +129,9 @@ extension GrantStore {
 
     /// Marks a refresh of grant `id` as in flight for `owner`, durably, before the request goes out.
     ///
-    /// Returns `nil` when another live owner holds it. A claim older than `lease`, or one whose
-    /// owner `ownerIsGone` says has stopped, is taken over and reported as `abandonedClaim`.
+    /// Returns `nil` when another live owner holds it. A claim older than `lease`, one whose owner
+    /// `ownerIsGone` says has stopped, or one of `owner` itself left standing, is taken over and
+    /// reported as `abandonedClaim`.
     public func claimRefresh(
         id: Int64, owner: String, now: Date = Date(), lease: TimeInterval,
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
@@ -142,8 +143,12 @@ extension GrantStore {
             let record = Self.record(from: row)
             guard let sealed = row.bytes(27) else { return nil }
             var abandoned: (owner: String, since: Date)?
-            if let since = record.inFlightSince, let holder = record.inFlightOwner, holder != owner {
-                guard now.timeIntervalSince(since) > lease || ownerIsGone(holder) else { return nil }
+            if let since = record.inFlightSince, let holder = record.inFlightOwner {
+                // A claim of our own still standing is an earlier attempt whose outcome could not be
+                // written (the disk filled after the request went out): just as uncertain as a crash's.
+                if holder != owner {
+                    guard now.timeIntervalSince(since) > lease || ownerIsGone(holder) else { return nil }
+                }
                 abandoned = (holder, since)
             }
             let refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
