@@ -25,6 +25,7 @@ public final class RefreshEngine: Sendable {
     private let due: AsyncStream<Int64>
     private let dueContinuation: AsyncStream<Int64>.Continuation
     private let pauses = OrganisationPauses()
+    private let storeHealth = StoreHealth()
 
     public init(
         configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
@@ -158,8 +159,10 @@ public final class RefreshEngine: Sendable {
         }
         defer { _ = inProcess.withLock { $0.remove(grantID) } }
         let configuration = self.configuration
+        var known: GrantRecord?
         do {
             guard let record = try store.record(id: grantID) else { return }
+            known = record
             let current = now()
             // A later entry of the same grant exists when its next refresh moved: this one is stale,
             // unless a refresh was asked for and is due (a refresh that ran meanwhile moved the next one).
@@ -182,6 +185,9 @@ public final class RefreshEngine: Sendable {
                 credentials: organisation.clientCredentials,
                 nrtadminMembersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) })
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
+            if storeHealth.succeeded() {
+                logger.notice("the database can be written again: refreshes go on")
+            }
             guard !attempt.skipped else {
                 // Another process (a CLI refresh) holds the grant, or it changed meanwhile. Look again
                 // once that claim's lease has run out, so a CLI that died mid-refresh does not leave
@@ -216,9 +222,20 @@ public final class RefreshEngine: Sendable {
                 })
             }
         } catch {
-            // A database error: the grant keeps its stored state; look again after the first backoff step.
-            logger.error("could not refresh grant #\(grantID): \(error)")
-            scheduler.schedule(grantID, at: now().addingTimeInterval(configuration.refresh.backoffInitial))
+            // A database error (disk full, file read-only): nothing is sent that could not be recorded,
+            // the grant keeps its stored state, and it is looked at again with backoff. Said once.
+            let failures = storeHealth.failed()
+            let fields = known.map { GrantLogMetadata.fields($0.key, status: $0.status) } ?? [:]
+            if failures == 1 {
+                logger.error(
+                    "the database cannot be written: \(error); refreshes are held back until it can, as no request is sent whose outcome could not be recorded",
+                    metadata: fields)
+            } else {
+                logger.debug("could not refresh grant #\(grantID): \(error)", metadata: fields)
+            }
+            let policy = RefreshPolicy(settings: configuration.refresh)
+            let delay = policy.retryDelay(afterFailures: min(failures, 30), retryAfter: nil, unitRandom: .random(in: 0..<1))
+            scheduler.schedule(grantID, at: now().addingTimeInterval(delay))
         }
     }
 

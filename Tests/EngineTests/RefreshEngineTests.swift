@@ -5,7 +5,7 @@ import Logging
 import Testing
 import TokendConfig
 import TokendPolicy
-import TokendStore
+@testable import TokendStore
 @testable import TokendEngine
 
 /// A running engine over a real store and the emulator, with lifetimes of seconds.
@@ -20,7 +20,8 @@ struct EngineFixture {
     /// `organisations`: name → client secret (a wrong one makes that organisation's client refused).
     static func start(
         accessTokenLifetime: Int = 4, minimumInterval: Double = 0.5, organisations: [String: String] = ["demo": "demo-secret"],
-        refreshSettings: String = "", kind: GrantKind = .library, grants: [(organisation: String, library: String)]
+        refreshSettings: String = "", kind: GrantKind = .library, grants: [(organisation: String, library: String)],
+        logger: Logger = Logger(label: "test")
     ) async throws -> (EngineFixture, [GrantKey: String]) {
         var emulatorConfiguration = EmulatorConfiguration.demo
         emulatorConfiguration.port = 0
@@ -79,7 +80,7 @@ struct EngineFixture {
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 3), logger: Logger(label: "test"))
         let engine = RefreshEngine(
-            configuration: configuration, store: store, client: client, owner: "daemon:test", logger: Logger(label: "test"))
+            configuration: configuration, store: store, client: client, owner: "daemon:test", logger: logger)
         try await engine.start()
         let runner = Task { await engine.run() }
         return (EngineFixture(emulator: emulator, store: store, client: client, engine: engine, directory: directory, runner: runner), tokens)

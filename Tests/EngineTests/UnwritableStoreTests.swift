@@ -1,0 +1,67 @@
+import Foundation
+import IManageEmulator
+import Logging
+import Synchronization
+import Testing
+import TokendPolicy
+@testable import TokendStore
+@testable import TokendEngine
+
+/// Log messages kept in memory, to count what the engine said.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "test") { _ in Handler(lines: self) }
+        logger.logLevel = .info
+        return logger
+    }
+
+    struct Handler: LogHandler {
+        let lines: LogLines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            lines.lines.withLock { $0.append("\(event.level) \(event.message)") }
+        }
+    }
+}
+
+/// Found by the fault matrix: with the disk full, every grant logged an error every backoff step
+/// (a thousand grants would flood the journal), always after the same short delay.
+@Suite("The refresh engine with a database it cannot write", .serialized)
+struct UnwritableStoreTests {
+    @Test("nothing is sent, the trouble is said once, and refreshing resumes (said once) when writes work again")
+    func heldBackAndSaidOnce() async throws {
+        let logs = LogLines()
+        let keys = ["ACTIVE", "ARCHIVE"].map { GrantKey.library($0, of: "demo") }
+        let (fixture, _) = try await EngineFixture.start(
+            accessTokenLifetime: 3, grants: keys.map { ("demo", $0.subject) }, logger: logs.logger)
+        #expect(try await fixture.wait(upTo: 5) { try keys.allSatisfy { try fixture.store.tokens(for: $0)?.accessToken != nil } })
+
+        // As a read-only file or a full disk would: every change of a grant on the engine's connection
+        // fails (a temporary trigger lives on that connection only, and can be dropped again).
+        try await fixture.store.write {
+            try $0.execute("CREATE TEMP TRIGGER disk_full BEFORE UPDATE ON grants BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+        }
+        fixture.emulator.resetStats()
+        try await Task.sleep(for: .seconds(4))  // two refresh periods of every grant
+        #expect(fixture.emulator.stats().total(.token) == 0, "a request went out whose outcome could not be recorded")
+        let trouble = logs.all.filter { $0.contains("the database cannot be written") }
+        #expect(trouble.count == 1, "\(logs.all)")
+        #expect(trouble.first?.hasPrefix("error") == true)
+
+        try await fixture.store.write { try $0.execute("DROP TRIGGER temp.disk_full") }
+        let resumed = Date()
+        #expect(try await fixture.wait(upTo: 10) {
+            try keys.allSatisfy { (try fixture.store.record(for: $0)?.lastRefreshAt ?? .distantPast) > resumed }
+        })
+        #expect(logs.all.filter { $0.contains("can be written again") }.count == 1, "\(logs.all)")
+        await fixture.stop()
+    }
+}
