@@ -10,7 +10,8 @@
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports
-//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config
+//   TokendWebInput the callback's query: form decoding and what it asks for (no dependencies)
+//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput
 //   TokendCLI      the subcommands, thin over Engine and Store
 //   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
 import PackageDescription
@@ -93,10 +94,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "TokendWebInput", swiftSettings: strict),
         .target(
             name: "TokendWeb",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -210,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "TokendWeb", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                "TokendWeb", "TokendWebInput", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -220,3 +222,4 @@ let package = Package(
         ),
     ]
 )
+
