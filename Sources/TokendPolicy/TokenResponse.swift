@@ -42,7 +42,9 @@ public enum TokenResponseParser {
     ) -> Result<TokenResponse, RefreshFailure> {
         let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(body.prefix(maximumBodySize)))
         // Redacting runs regular expressions: only a failure needs its excerpt.
-        func excerpt() -> String? { ResponseRedactor.excerpt(body) }
+        func excerpt() -> String? {
+            ResponseRedactor.excerpt(body, hiding: [answer?.accessToken, answer?.refreshToken].compactMap { $0 })
+        }
 
         guard (200..<300).contains(status) else {
             let oauthError = answer?.error.flatMap(sanitisedCode)

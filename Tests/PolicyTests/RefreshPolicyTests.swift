@@ -131,3 +131,27 @@ struct TokenResponseParserTests {
         #expect(!failure.description.contains("SECRET"))
     }
 }
+
+/// Inputs the fuzzer (scripts/fuzz, target token-response) turned up, each with what it broke.
+@Suite("Token endpoint answers found by fuzzing")
+struct TokenResponseFuzzFindingsTests {
+    func excerpt(_ status: Int, _ body: String) throws -> String {
+        guard case .failure(let failure) = TokenResponseParser.parse(status: status, body: Array(body.utf8)) else {
+            Issue.record("accepted \(body)")
+            return ""
+        }
+        return try #require(failure.responseExcerpt)
+    }
+
+    @Test("a short token after a space, comma or quote is not shown in the excerpt", arguments: [
+        (500, #"{"error":"server_error","access_token":" abcdefghij"}"#, " abcdefghij"),
+        (200, #"{"access_token":"\"abcdefghij","expires_in":-5}"#, #""abcdefghij"#),
+        (400, #"{"error":"invalid_grant","refresh_token":",abcdefghij"}"#, ",abcdefghij"),
+        (503, #"{"access\u005ftoken":"abc def ghi","note":"abc def ghi"}"#, "abc def ghi"),
+    ])
+    func tokenNotInExcerpt(status: Int, body: String, token: String) throws {
+        let shown = try excerpt(status, body)
+        #expect(!shown.contains(token))
+        #expect(shown.contains("[redacted]"))
+    }
+}
