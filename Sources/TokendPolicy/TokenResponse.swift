@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A successful answer of the token endpoint, checked.
 public struct TokenResponse: Sendable, Equatable {
@@ -139,11 +140,17 @@ public enum RetryAfter {
     public static func seconds(from header: String?, now: Date) -> TimeInterval? {
         guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
         if let seconds = Int(header), seconds >= 0 { return TimeInterval(seconds) }
+        guard let date = httpDate.withLock({ $0.date(from: header) }) else { return nil }
+        return max(0, date.timeIntervalSince(now))
+    }
+
+    /// Made once: a `DateFormatter` costs tens of milliseconds to make (the fuzzer found every
+    /// answer with a date paying that); the lock keeps the one formatter to one thread at a time.
+    private static let httpDate: Mutex<DateFormatter> = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: header) else { return nil }
-        return max(0, date.timeIntervalSince(now))
-    }
+        return Mutex(formatter)
+    }()
 }
