@@ -14,6 +14,9 @@
 //   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput
 //   TokendCLI      the subcommands, thin over Engine and Store
 //   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
+//
+// With TOKEND_FUZZ=1 in the environment, three libFuzzer targets are added (see the end of this
+// file and scripts/fuzz). Without it, `swift build` and `swift test` never see them.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -223,3 +226,25 @@ let package = Package(
     ]
 )
 
+// MARK: Fuzzing (only with TOKEND_FUZZ=1; built and run by scripts/fuzz)
+//
+// A fuzz target is an executable whose `LLVMFuzzerTestOneInput` (exported with `@_cdecl`) is
+// called by libFuzzer, linked in by `-sanitize=fuzzer`. libFuzzer's own `main` is not the one
+// that runs: SwiftPM 6.3 compiles an executable target's top-level code as `<module>_main` and
+// links with `--defsym main=<module>_main`, so `-parse-as-library` (no top-level code) fails to
+// link. Each target's main.swift therefore starts libFuzzer's driver itself, in one line:
+// `LLVMFuzzerRunDriver`, declared for Swift by the header-only C target CLibFuzzer.
+if Context.environment["TOKEND_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CLibFuzzer", path: "Fuzz/Targets/CLibFuzzer"),
+        .executableTarget(
+            name: "fuzz-token-response", dependencies: ["CLibFuzzer", "TokendPolicy"],
+            path: "Fuzz/Targets/fuzz-token-response", swiftSettings: strict),
+        .executableTarget(
+            name: "fuzz-configuration", dependencies: ["CLibFuzzer", "TokendConfig", "TokendPolicy"],
+            path: "Fuzz/Targets/fuzz-configuration", swiftSettings: strict),
+        .executableTarget(
+            name: "fuzz-callback-query", dependencies: ["CLibFuzzer", "TokendWebInput"],
+            path: "Fuzz/Targets/fuzz-callback-query", swiftSettings: strict),
+    ]
+}
