@@ -20,7 +20,7 @@ public func fuzzConfiguration(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     do {
         let configuration = try TokendConfiguration.load(
             contents: contents, path: scratch.configFile, environment: ["CREDENTIALS_DIRECTORY": scratch.credentials])
-        check(configuration)
+        check(configuration, text: String(decoding: contents, as: UTF8.self))
         if verbose { FileHandle.standardError.write(Data("loaded: \(configuration.organisations.count) organisations\n".utf8)) }
     } catch {
         check(error, contents: contents)
@@ -66,7 +66,7 @@ private let scratch = Scratch()
 
 // MARK: Properties of a loaded configuration
 
-private func check(_ configuration: TokendConfiguration) {
+private func check(_ configuration: TokendConfiguration, text: String) {
     checkBase(configuration.publicURL, "public_url")
     guard configuration.redirectURL.absoluteString == configuration.publicURL.absoluteString + "/oauth/callback" else {
         fatalError("the redirect URL is not public_url + /oauth/callback")
@@ -81,7 +81,8 @@ private func check(_ configuration: TokendConfiguration) {
     }
     check(configuration.refresh)
     let shown = configuration.effectiveDescription()
-    for secret in scratch.secrets where shown.contains(secret) {
+    // A secret the input itself spells out (as a client id, say) may be shown; one read from a file may not.
+    for secret in scratch.secrets where shown.contains(secret) && !text.contains(secret) {
         fatalError("check-config's description shows the contents of a secret file")
     }
     var names: Set<String> = []
