@@ -231,9 +231,11 @@ let package = Package(
 // A fuzz target is an executable whose `LLVMFuzzerTestOneInput` (exported with `@_cdecl`) is
 // called by libFuzzer, linked in by `-sanitize=fuzzer`. libFuzzer's own `main` is not the one
 // that runs: SwiftPM 6.3 compiles an executable target's top-level code as `<module>_main` and
-// links with `--defsym main=<module>_main`, so `-parse-as-library` (no top-level code) fails to
-// link. Each target's main.swift therefore starts libFuzzer's driver itself, in one line:
-// `LLVMFuzzerRunDriver`, declared for Swift by the header-only C target CLibFuzzer.
+// links with `--defsym main=<module>_main` (seen in .build-fuzz/debug.yaml). A first target
+// without a driver call linked, ran SwiftPM's `main` and exited without fuzzing; with
+// `-parse-as-library` nothing would define `<module>_main` for that `--defsym`. So each
+// target's main.swift starts libFuzzer's driver itself, in one line: `LLVMFuzzerRunDriver`,
+// declared for Swift by the header-only C target CLibFuzzer.
 if Context.environment["TOKEND_FUZZ"] == "1" {
     package.targets += [
         .target(name: "CLibFuzzer", path: "Fuzz/Targets/CLibFuzzer"),
