@@ -10,9 +10,13 @@
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports
-//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config
+//   TokendWebInput the callback's query: form decoding and what it asks for (no dependencies)
+//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput
 //   TokendCLI      the subcommands, thin over Engine and Store
 //   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
+//
+// With TOKEND_FUZZ=1 in the environment, three libFuzzer targets are added (see the end of this
+// file and scripts/fuzz). Without it, `swift build` and `swift test` never see them.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -93,10 +97,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "TokendWebInput", swiftSettings: strict),
         .target(
             name: "TokendWeb",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -210,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "TokendWeb", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                "TokendWeb", "TokendWebInput", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -220,3 +225,28 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Fuzzing (only with TOKEND_FUZZ=1; built and run by scripts/fuzz)
+//
+// A fuzz target is an executable whose `LLVMFuzzerTestOneInput` (exported with `@_cdecl`) is
+// called by libFuzzer, linked in by `-sanitize=fuzzer`. libFuzzer's own `main` is not the one
+// that runs: SwiftPM 6.3 compiles an executable target's top-level code as `<module>_main` and
+// links with `--defsym main=<module>_main` (seen in .build-fuzz/debug.yaml). A first target
+// without a driver call linked, ran SwiftPM's `main` and exited without fuzzing; with
+// `-parse-as-library` nothing would define `<module>_main` for that `--defsym`. So each
+// target's main.swift starts libFuzzer's driver itself, in one line: `LLVMFuzzerRunDriver`,
+// declared for Swift by the header-only C target CLibFuzzer.
+if Context.environment["TOKEND_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CLibFuzzer", path: "Fuzz/Targets/CLibFuzzer"),
+        .executableTarget(
+            name: "fuzz-token-response", dependencies: ["CLibFuzzer", "TokendPolicy"],
+            path: "Fuzz/Targets/fuzz-token-response", swiftSettings: strict),
+        .executableTarget(
+            name: "fuzz-configuration", dependencies: ["CLibFuzzer", "TokendConfig", "TokendPolicy"],
+            path: "Fuzz/Targets/fuzz-configuration", swiftSettings: strict),
+        .executableTarget(
+            name: "fuzz-callback-query", dependencies: ["CLibFuzzer", "TokendWebInput"],
+            path: "Fuzz/Targets/fuzz-callback-query", swiftSettings: strict),
+    ]
+}

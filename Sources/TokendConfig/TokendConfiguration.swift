@@ -62,6 +62,16 @@ public struct TokendConfiguration: Sendable {
         try ConfigurationLoader(path: path, environment: environment).load()
     }
 
+    /// Checks and resolves `contents` as the configuration file at `path`, which need not exist:
+    /// relative paths resolve against its directory and every problem names it. Files the
+    /// configuration names (the key, secrets) are read as `load(path:environment:)` reads them.
+    /// For tests and the fuzzer; the daemon reads its file with `load(path:environment:)`.
+    public static func load(
+        contents: [UInt8], path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> TokendConfiguration {
+        try ConfigurationLoader(path: path, environment: environment).load(contents: contents)
+    }
+
     static func redirectURL(for publicURL: URL) -> URL {
         publicURL.appending(encodedPath: "/oauth/callback")
     }

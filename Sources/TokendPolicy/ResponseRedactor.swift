@@ -5,10 +5,20 @@ import Foundation
 public enum ResponseRedactor {
     public static let excerptLength = 300
 
-    /// A redacted, printable excerpt of `body`, or `nil` when it is empty.
-    public static func excerpt(_ body: [UInt8]) -> String? {
+    /// Values shorter than this are not hidden by `excerpt(_:hiding:)`: they are not real tokens,
+    /// and replacing every occurrence of a short word would garble the excerpt.
+    public static let minimumHiddenLength = 8
+
+    /// A redacted, printable excerpt of `body`, or `nil` when it is empty. Every occurrence of
+    /// a value in `hiding` (the tokens the answer was read to carry) is replaced too, wherever
+    /// it stands: the patterns of `redact` cannot see a token under an escaped key name, after
+    /// a space or comma, or repeated under another key.
+    public static func excerpt(_ body: [UInt8], hiding secrets: [String] = []) -> String? {
         guard !body.isEmpty else { return nil }
-        let text = String(decoding: body.prefix(4096), as: UTF8.self)
+        var text = String(decoding: body.prefix(4096), as: UTF8.self)
+        for secret in secrets where secret.count >= minimumHiddenLength {
+            text = text.replacingOccurrences(of: secret, with: "[redacted]")
+        }
         var result = redact(text)
         result = String(result.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
         if result.count > excerptLength { result = String(result.prefix(excerptLength)) + "…" }

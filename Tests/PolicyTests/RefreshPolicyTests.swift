@@ -131,3 +131,52 @@ struct TokenResponseParserTests {
         #expect(!failure.description.contains("SECRET"))
     }
 }
+
+/// Inputs the fuzzer (scripts/fuzz, target token-response) turned up, each with what it broke.
+@Suite("Token endpoint answers found by fuzzing")
+struct TokenResponseFuzzFindingsTests {
+    func excerpt(_ status: Int, _ body: String) throws -> String {
+        guard case .failure(let failure) = TokenResponseParser.parse(status: status, body: Array(body.utf8)) else {
+            Issue.record("accepted \(body)")
+            return ""
+        }
+        return try #require(failure.responseExcerpt)
+    }
+
+    @Test("a short token after a space, comma or quote is not shown in the excerpt", arguments: [
+        (500, #"{"error":"server_error","access_token":" abcdefghij"}"#, " abcdefghij"),
+        (200, #"{"access_token":"\"abcdefghij","expires_in":-5}"#, #""abcdefghij"#),
+        (400, #"{"error":"invalid_grant","refresh_token":",abcdefghij"}"#, ",abcdefghij"),
+        (503, #"{"access\u005ftoken":"abc def ghi","note":"abc def ghi"}"#, "abc def ghi"),
+    ])
+    func tokenNotInExcerpt(status: Int, body: String, token: String) throws {
+        let shown = try excerpt(status, body)
+        #expect(!shown.contains(token))
+        #expect(shown.contains("[redacted]"))
+    }
+}
+
+/// Retry-After headers the fuzzer (scripts/fuzz, target token-response) turned up.
+@Suite("Retry-After headers found by fuzzing")
+struct RetryAfterFuzzFindingsTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000 - 120)
+
+    @Test("a date with a combining mark is not a date, and does not trap in DateFormatter", arguments: [
+        "Fri, 15 Jan 2027 08:00:0\u{06DA}xpires_in\"0 GMT",  // the fuzzer's input
+        "Fri, 15 Jan 2027 08:00:00 GMT\u{06DA}",
+        "Fri, 15 Jan 2027 08:00:0\u{0301}0 GMT",
+    ])
+    func combiningMark(header: String) {
+        #expect(RetryAfter.seconds(from: header, now: now) == nil)
+        guard case .failure(let failure) = TokenResponseParser.parse(status: 503, body: [], retryAfterHeader: header, now: now) else {
+            Issue.record("a 503 was accepted")
+            return
+        }
+        #expect(failure.retryAfter == nil)
+    }
+
+    @Test("a plain HTTP date still counts")
+    func plainDate() {
+        #expect(RetryAfter.seconds(from: "  Fri, 15 Jan 2027 08:00:00 GMT ", now: now) == 120)
+    }
+}

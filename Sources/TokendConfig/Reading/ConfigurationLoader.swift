@@ -27,8 +27,16 @@ struct ConfigurationLoader {
         problems = ProblemCollector(file: self.path)
     }
 
+    /// Reads the file at `path`, then checks it.
     func load() throws(ConfigurationError) -> TokendConfiguration {
-        guard let text = readFile(), let document = parse(text) else { throw problems.error() }
+        guard let bytes = readFile() else { throw problems.error() }
+        return try load(contents: bytes)
+    }
+
+    /// Checks `contents` as if read from the file at `path` (which need not exist): relative
+    /// paths resolve against its directory, and problems name it.
+    func load(contents bytes: [UInt8]) throws(ConfigurationError) -> TokendConfiguration {
+        guard let text = decode(bytes), let document = parse(text) else { throw problems.error() }
         let root = ConfigTable(table: document, keyPrefix: "", tableName: "the top level", problems: problems)
         root.reportUnknownKeys(known: Self.knownTopLevelKeys)
 
@@ -54,7 +62,7 @@ struct ConfigurationLoader {
 
     // MARK: The file
 
-    private func readFile() -> String? {
+    private func readFile() -> [UInt8]? {
         let hint = "give the right file with --config FILE or $IMANAGE_TOKEND_CONFIG"
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -74,7 +82,15 @@ struct ConfigurationLoader {
             problems.add(line: nil, key: "", "cannot read the configuration file (permission denied?): make it readable by the user imanage-tokend runs as")
             return nil
         }
-        let bytes = Array(data)
+        return Array(data)
+    }
+
+    private func decode(_ bytes: [UInt8]) -> String? {
+        guard bytes.count <= Self.maximumFileSize else {
+            problems.add(line: nil, key: "",
+                "is \(bytes.count) bytes, too large for a configuration file (at most \(Self.maximumFileSize))")
+            return nil
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             problems.add(line: Self.lineOfFirstInvalidUTF8(in: bytes), key: "",
                 "the configuration file is not UTF-8 text: save it as UTF-8")

@@ -5,6 +5,7 @@ import Logging
 import TokendConfig
 import TokendPolicy
 import TokendStore
+import TokendWebInput
 
 /// `GET /oauth/callback`: iManage sends the browser back here with a code (or an error) and the
 /// `state`. The state is taken (it works once), the code exchanged, the person identified, and
@@ -21,13 +22,13 @@ struct CallbackRoute: Sendable {
     }
 
     func callback(_ request: Request) async -> Response {
-        let query: [String: String]
-        do throws(WebFailure) {
-            query = try FormCoding.parse(request.uri.query ?? "")
+        let query: CallbackQuery
+        do throws(FormError) {
+            query = try CallbackQuery.read(request.uri.query ?? "")
         } catch {
-            return PageRenderer.failure(error, organisation: nil)
+            return PageRenderer.failure(WebFailure.badRequest(error.message), organisation: nil)
         }
-        guard let state = query["state"], !state.isEmpty else {
+        guard let state = query.state else {
             return await environment.respond(organisation: nil) { () async throws(WebFailure) -> Response in
                 throw WebFailure.badRequest("The link back from iManage has no state: it did not come from a sign-in started here.")
             }
@@ -43,17 +44,20 @@ struct CallbackRoute: Sendable {
         }
     }
 
-    private func complete(_ pending: PendingAuthorisation, query: [String: String]) async throws(WebFailure) -> Response {
+    private func complete(_ pending: PendingAuthorisation, query: CallbackQuery) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(pending.organisation)
         let retry: RetryLink = pending.purpose == .user
             ? ("Authorise again", base + "/authorise") : ("Back to library authorization", base + "/tracker")
         let organisation = try environment.organisation(pending.organisation)
-        if let error = query["error"] {
+        let code: String
+        switch query {
+        case .refused(_, let error):
             if error == "access_denied" { throw WebFailure.consentDenied(retry: retry) }
             throw WebFailure.authorizeError(ErrorCode.sanitised(error), retry: retry)
-        }
-        guard let code = query["code"], !code.isEmpty else {
+        case .noState, .neither:
             throw WebFailure.badRequest("The link back from iManage has neither a code nor an error.")
+        case .code(_, let found):
+            code = found
         }
         let flow = environment.flow
         let tokens = try await flow.exchange(code: code, verifier: pending.codeVerifier, organisation: organisation, retry: retry)
