@@ -6,6 +6,7 @@ that pooled ones do not hide the fault. Standard library and the openssl command
 """
 
 import os
+import select
 import socket
 import ssl
 import subprocess
@@ -89,22 +90,33 @@ class TLSFront:
         upstream = socket.create_connection(("127.0.0.1", self.target_port))
         with self._lock:
             self._open.add(secure)
-        threading.Thread(target=self._pump, args=(upstream, secure), daemon=True).start()
-        self._pump(secure, upstream)
+        self._relay(secure, upstream)
         with self._lock:
             self._open.discard(secure)
 
     @staticmethod
-    def _pump(source, sink):
+    def _relay(secure, upstream):
+        """Both directions in one thread: an SSL socket must not be read and written from two at once."""
         try:
             while True:
-                data = source.recv(65536)
-                if not data:
+                readable, _, _ = select.select([secure, upstream], [], [], 60)
+                if not readable:
                     break
-                sink.sendall(data)
+                if secure in readable:
+                    data = secure.recv(65536)
+                    if not data:
+                        break
+                    upstream.sendall(data)
+                    while secure.pending():
+                        upstream.sendall(secure.recv(65536))
+                if upstream in readable:
+                    data = upstream.recv(65536)
+                    if not data:
+                        break
+                    secure.sendall(data)
         except OSError:
             pass
-        for side in (source, sink):
+        for side in (secure, upstream):
             try:
                 side.close()
             except OSError:
