@@ -56,8 +56,8 @@ public final class RefreshEngine: Sendable {
         }
     }
 
-    /// Loads every grant and schedules it: those overdue, or whose refresh was out when the last
-    /// process stopped, first (soonest-expiring first), spread at the configured start-up rate.
+    /// Loads every grant and schedules it: those whose refresh was out when the last process stopped
+    /// first, then those overdue (soonest-expiring first), spread at the configured start-up rate.
     /// Grants of organisations that are disabled or gone from the configuration become `disabled`.
     @discardableResult
     public func start() async throws -> (scheduled: Int, overdue: Int) {
@@ -101,12 +101,22 @@ public final class RefreshEngine: Sendable {
                 .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration", now: startedAt)
             transitions.filter(\.changed).forEach { log($0) }
         }
-        overdue.sort { ($0.accessExpiresAt ?? .distantPast) < ($1.accessExpiresAt ?? .distantPast) }
         scheduler.schedule(onTime)
-        scheduler.schedule(overdue.enumerated().map {
+        scheduler.schedule(Self.startupOrder(overdue).enumerated().map {
             GrantScheduler.Entry(deadline: policy.startupDeadline(forOverdueIndex: $0.offset, now: startedAt), grantID: $0.element.id)
         })
         return (onTime.count + overdue.count, overdue.count)
+    }
+
+    /// The order overdue grants are refreshed in at start-up: interrupted refreshes first (with
+    /// refresh-token rotation and a grace period, the old token works only for a while after iManage
+    /// replaced it), then the soonest-expiring access tokens.
+    static func startupOrder(_ overdue: [ScheduleEntry]) -> [ScheduleEntry] {
+        overdue.sorted {
+            $0.refreshWasInFlight != $1.refreshWasInFlight
+                ? $0.refreshWasInFlight
+                : ($0.accessExpiresAt ?? .distantPast) < ($1.accessExpiresAt ?? .distantPast)
+        }
     }
 
     /// Refreshes what falls due until `stop()`, with at most `max_concurrent_refreshes` at once.
