@@ -15,10 +15,16 @@ struct TokendProcess {
 
     struct Outcome { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// Runs the binary; with `user`, as that uid and gid through setpriv (the tests run as root).
+    static func run(_ arguments: [String], environment: [String: String] = [:], user: uid_t? = nil) throws -> Outcome {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "CREDENTIALS_DIRECTORY")
         env.removeValue(forKey: "IMANAGE_TOKEND_CONFIG")

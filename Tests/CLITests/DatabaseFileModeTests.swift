@@ -7,22 +7,6 @@ import Testing
 struct DatabaseFileModeTests {
     static let nobody: uid_t = 65_534
 
-    func runAsNobody(_ arguments: [String]) throws -> TokendProcess.Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", TokendProcess.binary.path] + arguments
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                     stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     /// Found by the fault matrix: `status`, run by root while the database was 0400, left a -shm of
     /// mode 0400; once the database was 0600 again the daemon still failed with "attempt to write a
     /// readonly database". The store now sets its own -wal and -shm back to 0600.
@@ -76,7 +60,7 @@ struct DatabaseFileModeTests {
         _ = FileManager.default.createFile(atPath: shm, contents: nil, attributes: [.posixPermissions: 0o400])
         chown(shm, Self.nobody, Self.nobody)
 
-        let second = try runAsNobody(revoke)
+        let second = try TokendProcess.run(revoke, user: Self.nobody)
         #expect(second.status == 2, "the store could not write: \(second.stderr)")
         #expect(!second.stderr.contains("readonly"), "\(second.stderr)")
         // SQLite removes the -shm when its last connection closes; if it is still there, it is 0600.
