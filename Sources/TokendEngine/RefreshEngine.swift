@@ -243,8 +243,7 @@ public final class RefreshEngine: Sendable {
             } else {
                 logger.debug("could not refresh grant #\(grantID): \(error)", metadata: fields)
             }
-            let policy = RefreshPolicy(settings: configuration.refresh)
-            let delay = policy.retryDelay(afterFailures: min(failures, 30), retryAfter: nil, unitRandom: .random(in: 0..<1))
+            let delay = refresher.policy.retryDelay(afterFailures: min(failures, 30), retryAfter: nil, unitRandom: .random(in: 0..<1))
             scheduler.schedule(grantID, at: now().addingTimeInterval(delay))
         }
     }
