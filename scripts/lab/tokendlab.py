@@ -157,6 +157,8 @@ class Tokend:
         self.database = os.path.join(directory, "tokend.sqlite")
         self.log_path = os.path.join(directory, "daemon.log")
         self.process = None
+        # Put before the daemon's command line (e.g. setpriv, to run it as another user).
+        self.run_prefix = []
         old = os.umask(0o077)
         try:
             with open(os.path.join(directory, "token.key"), "wb") as key:
@@ -223,7 +225,7 @@ client_secret_file = "client-secret"
 
     def start(self, arguments=()):
         with open(self.log_path, "ab") as out:
-            self.process = subprocess.Popen([self.binary, "run", "--config", self.config, *arguments],
+            self.process = subprocess.Popen([*self.run_prefix, self.binary, "run", "--config", self.config, *arguments],
                                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         return self.process
 
