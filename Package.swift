@@ -45,6 +45,8 @@ let package = Package(
     targets: [
         // Thin system-library target over the system's libsqlite3 (libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // prctl(2), which Swift cannot call (it is C-variadic): the daemon forbids core dumps of itself.
+        .systemLibrary(name: "CTokendSystem", path: "Sources/CTokendSystem"),
 
         .target(name: "TokendPolicy", swiftSettings: strict),
         .target(
@@ -64,6 +66,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -115,7 +118,7 @@ let package = Package(
             name: "TokendCLI",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
-                "TokendReports", "TokendAPI",
+                "TokendReports", "TokendAPI", "CTokendSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

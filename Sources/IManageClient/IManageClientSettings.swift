@@ -11,6 +11,10 @@ public struct IManageClientSettings: Sendable, Equatable {
     /// A PEM file of extra CA certificates to trust besides the system's (an on-premise server
     /// with a private CA). `nil` trusts the system's roots only.
     public var trustRootsFile: String?
+    /// PEM files of extra CA certificates trusted for one host only (lower-case host name to
+    /// file), instead of `trustRootsFile`: an on-premise firm's private CA is trusted for that
+    /// firm's server, never for cloudimanage.com or another firm's.
+    public var trustRootsByHost: [String: String]
     /// Lifetime assumed for an access token whose answer has no `expires_in`.
     public var defaultAccessTokenLifetime: TimeInterval
     /// Sent as `User-Agent`, so iManage administrators can tell the daemon's requests apart.
@@ -21,6 +25,7 @@ public struct IManageClientSettings: Sendable, Equatable {
         requestTimeout: TimeInterval = 30,
         maximumBodySize: Int = 64 * 1024,
         trustRootsFile: String? = nil,
+        trustRootsByHost: [String: String] = [:],
         defaultAccessTokenLifetime: TimeInterval = 1800,
         userAgent: String = "imanage-tokend"
     ) {
@@ -28,6 +33,7 @@ public struct IManageClientSettings: Sendable, Equatable {
         self.requestTimeout = requestTimeout
         self.maximumBodySize = maximumBodySize
         self.trustRootsFile = trustRootsFile
+        self.trustRootsByHost = trustRootsByHost
         self.defaultAccessTokenLifetime = defaultAccessTokenLifetime
         self.userAgent = userAgent
     }

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOSSL
 import TokendPolicy
 
 /// Everything the daemon says to iManage over HTTP: token refreshes, code exchanges, discovery,
@@ -15,6 +17,8 @@ public final class IManageHTTPClient: Sendable {
     private let settings: IManageClientSettings
     private let logger: Logger
     private let transportLogger: Logger
+    /// The TLS settings of hosts with trust roots of their own (``IManageClientSettings/trustRootsByHost``).
+    private let tlsByHost: [String: TLSConfiguration]
 
     /// - Throws: `TrustRootsError` when `settings.trustRootsFile` cannot be read.
     public init(
@@ -37,6 +41,20 @@ public final class IManageHTTPClient: Sendable {
         self.settings = settings
         self.logger = logger
         self.transportLogger = transportLogger
+        var tlsByHost: [String: TLSConfiguration] = [:]
+        for (host, file) in settings.trustRootsByHost {
+            tlsByHost[host.lowercased()] = try ClientTLS.configuration(trustRootsFile: file)
+        }
+        self.tlsByHost = tlsByHost
+    }
+
+    /// A request to `url`, with the TLS settings of its host.
+    private func makeRequest(_ url: URL, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = method
+        if let host = url.host?.lowercased(), let tls = tlsByHost[host] { request.tlsConfiguration = tls }
+        request.headers.add(name: "User-Agent", value: settings.userAgent)
+        return request
     }
 
     /// Closes the connections. Requests made afterwards fail (transiently).
@@ -86,11 +104,9 @@ public final class IManageHTTPClient: Sendable {
         case .success(let checked): target = checked
         case .failure(let failure): return .failure(failure)
         }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .POST
+        var request = makeRequest(url, method: .POST)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: settings.userAgent)
         let body = FormEncoding.encode(fields)
         request.body = .bytes(ByteBuffer(bytes: body))
 
@@ -130,11 +146,9 @@ public final class IManageHTTPClient: Sendable {
         case .success(let checked): target = checked
         case .failure(let failure): return .failure(failure)
         }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .GET
+        var request = makeRequest(url, method: .GET)
         request.headers.add(name: "X-Auth-Token", value: accessToken)
         request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: settings.userAgent)
 
         let result = await send(request, to: target, what: what).flatMap { answer -> Result<Value, RefreshFailure> in
             guard (200..<300).contains(answer.status) else {

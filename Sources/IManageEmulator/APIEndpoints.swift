@@ -24,7 +24,7 @@ struct APIEndpoints: Sendable {
                 "id": JSONText.string(person.user.id),
                 "email": JSONText.string(person.user.email),
                 "name": JSONText.string(person.user.name),
-                "customer_id": JSONText.string(state.directory.customerID),
+                "customer_id": JSONText.string(person.customerID),
             ])
             let version = JSONText.object([
                 "name": JSONText.string("work"), "version": JSONText.string("2"),
@@ -37,11 +37,9 @@ struct APIEndpoints: Sendable {
     /// `GET /work/api/v2/customers/{cid}/libraries`
     func libraries(_ request: Request, context: EmulatorRequestContext) async throws -> Response {
         let customer = context.parameters.get("customer") ?? ""
-        return try await authenticated(.libraries, request, context) { _, state in
-            guard customer == state.directory.customerID else {
-                return .failure(.notFound("CUSTOMER_NOT_FOUND", "No such customer."))
-            }
-            let entries = state.directory.libraries.map { entry in
+        return try await authenticated(.libraries, request, context) { person, state in
+            if let refusal = Self.customerRefusal(customer, person: person, directory: state.directory) { return .failure(refusal) }
+            let entries = state.directory.libraries(of: customer).map { entry in
                 JSONText.object([
                     "id": JSONText.string(entry.library.id),
                     "type": JSONText.string(entry.library.type),
@@ -57,11 +55,9 @@ struct APIEndpoints: Sendable {
         let customer = context.parameters.get("customer") ?? ""
         let libraryID = context.parameters.get("library") ?? ""
         let group = context.parameters.get("group") ?? ""
-        return try await authenticated(.members, request, context) { _, state in
-            guard customer == state.directory.customerID else {
-                return .failure(.notFound("CUSTOMER_NOT_FOUND", "No such customer."))
-            }
-            guard let library = state.directory.library(libraryID) else {
+        return try await authenticated(.members, request, context) { person, state in
+            if let refusal = Self.customerRefusal(customer, person: person, directory: state.directory) { return .failure(refusal) }
+            guard let library = state.directory.library(libraryID, customer: customer) else {
                 return .failure(.notFound("LIBRARY_NOT_FOUND", "No such library."))
             }
             guard group.uppercased() == "NRTADMIN" else {
@@ -78,9 +74,18 @@ struct APIEndpoints: Sendable {
         }
     }
 
+    /// Why a person may not read the paths of `customer`: it does not exist (404), or it is not
+    /// theirs (403, as iManage refuses a token of one customer on another's data).
+    static func customerRefusal(_ customer: String, person: Directory.Person, directory: Directory) -> APIFailure? {
+        guard directory.hasCustomer(customer) else { return .notFound("CUSTOMER_NOT_FOUND", "No such customer.") }
+        guard customer == person.customerID else { return .forbidden("ACCESS_DENIED", "The user has no access to this customer.") }
+        return nil
+    }
+
     /// An API error other than authentication.
     enum APIFailure: Error {
         case notFound(String, String)
+        case forbidden(String, String)
     }
 
     /// Applies faults, checks the access token, then answers with what `body` builds.
@@ -108,6 +113,9 @@ struct APIEndpoints: Sendable {
         case .failure(.failed(.notFound(let code, let message))):
             core.counters.record(endpoint, .notFound)
             return HTTPAnswers.apiError(status: .notFound, code: code, message: message)
+        case .failure(.failed(.forbidden(let code, let message))):
+            core.counters.record(endpoint, .forbidden)
+            return HTTPAnswers.apiError(status: .forbidden, code: code, message: message)
         }
     }
 

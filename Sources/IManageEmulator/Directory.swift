@@ -3,32 +3,39 @@
 struct Directory: Sendable {
     struct Person: Sendable {
         let user: EmulatorConfiguration.User
+        /// The customer the person belongs to: what `/api` reports, and whose paths they may read.
+        let customerID: String
         /// False after the user was revoked: sign-in refused, API refused.
         var isEnabled = true
     }
 
     struct LibraryEntry: Sendable {
         let library: EmulatorConfiguration.Library
+        let customerID: String
         /// Canonical user ids in the NRTADMIN group, in listing order.
         var nrtAdmins: [String]
     }
 
+    /// The deployment's first customer (the one people and libraries belong to unless they name another).
     let customerID: String
     private(set) var people: [String: Person] = [:]
     private var userIDByEmail: [String: String] = [:]
     private(set) var libraries: [LibraryEntry] = []
+    /// "customer/LIBRARY" (upper case) to its index in `libraries`: library ids repeat across customers.
     private var libraryIndex: [String: Int] = [:]
     private var clients: [String: EmulatorConfiguration.OAuthClient] = [:]
 
     init(_ configuration: EmulatorConfiguration) {
         customerID = configuration.customerID
         for user in configuration.users {
-            people[user.id.uppercased()] = Person(user: user)
+            people[user.id.uppercased()] = Person(user: user, customerID: configuration.customer(user.customerID))
             userIDByEmail[user.email.lowercased()] = user.id.uppercased()
         }
         for library in configuration.libraries {
-            libraryIndex[library.id.uppercased()] = libraries.count
-            libraries.append(LibraryEntry(library: library, nrtAdmins: library.nrtAdmins.map { $0.uppercased() }))
+            let customer = configuration.customer(library.customerID)
+            libraryIndex[Self.libraryKey(library.id, customer: customer)] = libraries.count
+            libraries.append(LibraryEntry(
+                library: library, customerID: customer, nrtAdmins: library.nrtAdmins.map { $0.uppercased() }))
         }
         for client in configuration.clients { clients[client.id] = client }
     }
@@ -50,20 +57,36 @@ struct Directory: Sendable {
 
     func client(_ id: String) -> EmulatorConfiguration.OAuthClient? { clients[id] }
 
-    func library(_ id: String) -> LibraryEntry? {
-        libraryIndex[id.uppercased()].map { libraries[$0] }
+    /// Whether any person or library belongs to `customer`.
+    func hasCustomer(_ customer: String) -> Bool {
+        libraries.contains { $0.customerID == customer } || people.values.contains { $0.customerID == customer }
     }
 
-    /// Adds a user to a library's NRTADMIN group; false when the library or user is unknown.
+    /// The libraries of `customer`, in configuration order.
+    func libraries(of customer: String) -> [LibraryEntry] {
+        libraries.filter { $0.customerID == customer }
+    }
+
+    /// The library `id` of `customer` (by default the deployment's first customer).
+    func library(_ id: String, customer: String? = nil) -> LibraryEntry? {
+        libraryIndex[Self.libraryKey(id, customer: customer ?? customerID)].map { libraries[$0] }
+    }
+
+    private static func libraryKey(_ id: String, customer: String) -> String { customer + "/" + id.uppercased() }
+
+    /// Adds a user to a library's NRTADMIN group (the library of the user's own customer); false when
+    /// the library or user is unknown.
     mutating func addNRTAdmin(userID canonicalID: String, library id: String) -> Bool {
-        guard let index = libraryIndex[id.uppercased()], people[canonicalID] != nil else { return false }
+        guard let person = people[canonicalID],
+              let index = libraryIndex[Self.libraryKey(id, customer: person.customerID)] else { return false }
         if !libraries[index].nrtAdmins.contains(canonicalID) { libraries[index].nrtAdmins.append(canonicalID) }
         return true
     }
 
     /// Removes a user from a library's NRTADMIN group; false when the library or user is unknown.
     mutating func removeNRTAdmin(userID canonicalID: String, library id: String) -> Bool {
-        guard let index = libraryIndex[id.uppercased()], people[canonicalID] != nil else { return false }
+        guard let person = people[canonicalID],
+              let index = libraryIndex[Self.libraryKey(id, customer: person.customerID)] else { return false }
         libraries[index].nrtAdmins.removeAll { $0 == canonicalID }
         return true
     }

@@ -11,12 +11,15 @@ public struct EmulatorConfiguration: Sendable {
         public var email: String
         public var name: String
         public var password: String
+        /// The customer the person belongs to; `nil`: the deployment's ``EmulatorConfiguration/customerID``.
+        public var customerID: String?
 
-        public init(id: String, email: String, name: String, password: String) {
+        public init(id: String, email: String, name: String, password: String, customerID: String? = nil) {
             self.id = id
             self.email = email
             self.name = name
             self.password = password
+            self.customerID = customerID
         }
     }
 
@@ -27,12 +30,18 @@ public struct EmulatorConfiguration: Sendable {
         public var isHidden: Bool
         /// User ids of the library's NRTADMIN group, in listing order.
         public var nrtAdmins: [String]
+        /// The customer the library belongs to; `nil`: the deployment's ``EmulatorConfiguration/customerID``.
+        /// Library ids repeat across customers (`ACTIVE` is common), as in iManage.
+        public var customerID: String?
 
-        public init(id: String, type: String = "worksite", isHidden: Bool = false, nrtAdmins: [String] = []) {
+        public init(
+            id: String, type: String = "worksite", isHidden: Bool = false, nrtAdmins: [String] = [], customerID: String? = nil
+        ) {
             self.id = id
             self.type = type
             self.isHidden = isHidden
             self.nrtAdmins = nrtAdmins
+            self.customerID = customerID
         }
     }
 
@@ -57,7 +66,8 @@ public struct EmulatorConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// Port to listen on; 0 picks a free one (read it back from ``IManageEmulator/port``).
     public var port: Int = 0
-    /// The customer id that appears in `/api` and in the library paths.
+    /// The customer id that appears in `/api` and in the library paths, for people and libraries
+    /// that name no customer of their own.
     public var customerID: String = "1"
     public var users: [User] = []
     public var libraries: [Library] = []
@@ -120,6 +130,33 @@ public struct EmulatorConfiguration: Sendable {
         )
     }
 
+    /// The demo deployment with `count - 1` more customers beside customer 1, as cloud customers share
+    /// `cloudimanage.com`: customer `k` has ADMIN`k` (`admink@customerk.example`, password
+    /// `admink-password`), NRTADMIN of its own ACTIVE and ARCHIVE, and USER`k`
+    /// (`userk@customerk.example`, `userk-password`). The library ids repeat customer 1's on purpose.
+    public static func demo(customers count: Int) -> EmulatorConfiguration {
+        var configuration = demo
+        guard count >= 2 else { return configuration }
+        for number in 2...count {
+            let customer = String(number)
+            let admin = "ADMIN\(number)", user = "USER\(number)"
+            configuration.users += [
+                User(id: admin, email: "admin\(number)@customer\(number).example", name: "Admin of customer \(number)",
+                     password: "admin\(number)-password", customerID: customer),
+                User(id: user, email: "user\(number)@customer\(number).example", name: "User of customer \(number)",
+                     password: "user\(number)-password", customerID: customer),
+            ]
+            configuration.libraries += [
+                Library(id: "ACTIVE", nrtAdmins: [admin], customerID: customer),
+                Library(id: "ARCHIVE", nrtAdmins: [admin], customerID: customer),
+            ]
+        }
+        return configuration
+    }
+
+    /// The customer of a person or library that may name none.
+    func customer(_ own: String?) -> String { own ?? customerID }
+
     /// The token policy part, as the emulator starts with it.
     public var initialSettings: EmulatorSettings {
         EmulatorSettings(
@@ -147,13 +184,21 @@ public struct EmulatorConfiguration: Sendable {
             guard emails.insert(user.email.lowercased()).inserted else { throw fail("email \(user.email) appears twice") }
         }
         var libraryIDs = Set<String>()
+        let customerOfUser = Dictionary(users.map { ($0.id.uppercased(), customer($0.customerID)) }, uniquingKeysWith: { first, _ in first })
         for library in libraries {
             guard !library.id.isEmpty else { throw fail("a library has an empty id") }
-            guard libraryIDs.insert(library.id.uppercased()).inserted else {
-                throw fail("library \(library.id) appears twice")
+            let owner = customer(library.customerID)
+            guard !owner.isEmpty else { throw fail("library \(library.id) has an empty customer id") }
+            guard libraryIDs.insert(owner + "/" + library.id.uppercased()).inserted else {
+                throw fail("library \(library.id) of customer \(owner) appears twice")
             }
-            for member in library.nrtAdmins where !userIDs.contains(member.uppercased()) {
-                throw fail("library \(library.id) names unknown NRTADMIN \(member)")
+            for member in library.nrtAdmins {
+                guard let memberCustomer = customerOfUser[member.uppercased()] else {
+                    throw fail("library \(library.id) names unknown NRTADMIN \(member)")
+                }
+                guard memberCustomer == owner else {
+                    throw fail("library \(library.id) of customer \(owner) names NRTADMIN \(member) of customer \(memberCustomer)")
+                }
             }
         }
         var clientIDs = Set<String>()

@@ -33,6 +33,8 @@ public enum RequestOutcome: String, CaseIterable, Sendable {
     /// 401: missing, unknown, expired or revoked access token.
     case unauthorized
     case notFound = "not_found"
+    /// An API call on another customer's data.
+    case forbidden
     // Injected faults
     case faultServerError = "fault_server_error"
     case faultTooManyRequests = "fault_too_many_requests"

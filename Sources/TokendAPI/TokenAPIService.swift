@@ -61,7 +61,10 @@ public struct TokenAPIService: Sendable {
         }
         let current = now()
         let enabled = engine.configuration.organisation(named: organisation)?.enabled == true
-        let status = enabled ? record.status : .disabled
+        let rules = StatusRules(settings: engine.configuration.refresh)
+        // The status every surface shows, not the stored one: a token is never served on a stored
+        // `authorized` that the rules say no longer holds (run out, or NRTADMIN unconfirmed).
+        let status = enabled ? rules.effectiveStatus(of: record, now: current) : .disabled
         func notValid(_ reason: String) -> TokenLookup {
             .notValid(NotValidAnswer(
                 key: record.key, status: status, reason: reason, accessExpiresAt: record.accessExpiresAt,
@@ -75,7 +78,7 @@ public struct TokenAPIService: Sendable {
         case .expired:
             return notValid("the access token ran out while refreshing kept failing; the daemon keeps retrying")
         case .needsReauth, .clientError, .notNrtadmin, .unauthorized:
-            return notValid(StatusRules.advice(status, record.key))
+            return notValid(rules.reason(for: record, status: status, now: current))
         }
         guard let expiry = record.accessExpiresAt, expiry.timeIntervalSince(current) >= Self.minimumValidity,
               let token = try store.tokens(for: record.key)?.accessToken

@@ -20,9 +20,13 @@ public struct ConfigOption: ParsableArguments {
     }
 
     /// Loads the configuration, or prints every problem and exits 78 (EX_CONFIG): nothing starts on a bad configuration.
-    func load() throws -> TokendConfiguration {
+    ///
+    /// `secrets: .skip` opens no secret file: for the subcommands that only talk to the daemon or
+    /// read what is not encrypted, so a member of the API group or a monitoring user needs neither
+    /// the master key nor a client secret (they stay root's, 0600).
+    func load(secrets: SecretLoading = .read) throws -> TokendConfiguration {
         do {
-            return try TokendConfiguration.load(path: path)
+            return try TokendConfiguration.load(path: path, secrets: secrets)
         } catch {
             printError("imanage-tokend: the configuration has \(error.problems.count == 1 ? "a problem" : "\(error.problems.count) problems"):")
             for problem in error.problems { printError("  \(problem)") }
@@ -58,8 +62,3 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Said by a subcommand whose capability is not in this build yet, instead of pretending.
-func notBuiltYet(_ command: String, _ what: String) -> ExitCode {
-    printError("imanage-tokend \(command): \(what) is not built yet in this version; nothing was done.")
-    return ExitCode(69)  // EX_UNAVAILABLE
-}

@@ -4,6 +4,7 @@ import IManageClient
 import Logging
 import TokendAPI
 import TokendConfig
+import TokendEngine
 import TokendPolicy
 import TokendStore
 
@@ -40,49 +41,33 @@ struct ImportCommand: AsyncParsableCommand {
         }
         guard organisation.enabled else { throw fail("organisation '\(orgName)' is disabled (enabled = false)") }
         let refreshToken = try readToken()
+        // Opened (and its key checked) before the token is spent on a refresh.
+        let store = try openStore(configuration)
 
         var logger = Logger(label: "imanage-tokend")
         logger.logLevel = .warning
         let client = try IManageHTTPClient(settings: IManageClientSettings(configuration), logger: logger)
-        let now = Date()
+        let record: GrantRecord
         // The client is shut down on every path before the process ends.
-        let verified: (key: GrantKey, identity: IManageIdentity, tokens: TokenResponse)
         do {
-            verified = try await verify(refreshToken, of: organisation, with: client)
+            record = try await verifyAndStore(refreshToken, of: organisation, store: store, policy: RefreshPolicy(settings: configuration.refresh), client: client)
         } catch {
             await client.shutdown()
             throw error
         }
         await client.shutdown()
-        let (key, identity, tokens) = verified
-
-        let policy = RefreshPolicy(settings: configuration.refresh)
-        let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-        let store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
-        let name = identity.name ?? identity.userID
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: key,
-            identity: AuthorisedIdentity(
-                userID: identity.userID, email: identity.email ?? "", name: name, customerID: identity.customerID),
-            refreshToken: IssuedToken(
-                token: tokens.refreshToken ?? refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
-            accessToken: access,
-            nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: .random(in: 0..<1)),
-            nrtadminCheckedAt: key.kind == .library ? now : nil,
-            message: "imported, authorised by \(name)"))
-        print("imported \(key.kind.rawValue) \(key.subject) of \(orgName), authorised by \(name) (\(identity.userID))")
-        await tellDaemon(about: key, configuration: configuration)
+        let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "?"
+        print("imported \(record.key.kind.rawValue) \(record.key.subject) of \(orgName), authorised by \(who)")
+        await tellDaemon(about: record.key, configuration: configuration)
     }
 
-    /// One refresh and a discovery call (who the token belongs to), and for a library the
-    /// NRTADMIN check: the grant's key, identity and fresh tokens, or a failure saying what to do.
-    private func verify(
-        _ refreshToken: String, of organisation: OrganisationConfig, with client: IManageHTTPClient
-    ) async throws -> (key: GrantKey, identity: IManageIdentity, tokens: TokenResponse) {
-        let orgName = organisation.name
-        let credentials = organisation.clientCredentials
+    /// One refresh, then the admission every new grant goes through: who the token belongs to, the
+    /// organisation's iManage customer, for a library the NRTADMIN check, then the write.
+    private func verifyAndStore(
+        _ refreshToken: String, of organisation: OrganisationConfig, store: GrantStore, policy: RefreshPolicy, client: IManageHTTPClient
+    ) async throws -> GrantRecord {
         let tokens: TokenResponse
-        switch await client.refresh(tokenURL: organisation.tokenURL, credentials: credentials, refreshToken: refreshToken) {
+        switch await client.refresh(tokenURL: organisation.tokenURL, credentials: organisation.clientCredentials, refreshToken: refreshToken) {
         case .success(let answer): tokens = answer
         case .failure(let failure):
             let advice = switch failure.failureClass {
@@ -92,35 +77,25 @@ struct ImportCommand: AsyncParsableCommand {
             }
             throw fail("the refresh token could not be verified: \(failure) — \(advice)")
         }
-        let identity: IManageIdentity
-        switch await client.discover(discoveryURL: organisation.discoveryURL, accessToken: tokens.accessToken) {
-        case .success(let found): identity = found
-        case .failure(let failure): throw fail("discovery (who the token belongs to) failed: \(failure)")
+        let admission = GrantAdmission(store: store, client: client, policy: policy)
+        let subject: GrantAdmission.Subject = grant.library.map { .library($0) } ?? .user(named: grant.user)
+        do {
+            return try await admission.admit(
+                tokens, presentedRefreshToken: refreshToken, for: subject, of: organisation,
+                message: { "imported, authorised by \($0.name ?? $0.userID)" })
+        } catch {
+            throw fail("\(error)")
         }
+    }
 
-        let key: GrantKey
-        if let library = grant.library {
-            key = .library(library, of: orgName)
-            let url = organisation.nrtadminMembersURL(customerID: identity.customerID, library: library)
-            switch await client.groupMembers(url: url, accessToken: tokens.accessToken) {
-            case .success(let members) where members.contains(where: { $0.id.caseInsensitiveCompare(identity.userID) == .orderedSame }):
-                break
-            case .success:
-                throw fail("\(identity.userID) is not an NRTADMIN of library \(library): import a token of one of its NRTADMINs")
-            case .failure(let failure):
-                throw fail("could not check the NRTADMIN group of library \(library): \(failure)")
-            }
-        } else {
-            let wanted = grant.user ?? ""
-            guard wanted.caseInsensitiveCompare(identity.userID) == .orderedSame
-                || wanted.caseInsensitiveCompare(identity.email ?? "") == .orderedSame
-            else {
-                throw fail("the token belongs to \(identity.userID), not to \(wanted): nothing was stored")
-            }
-            key = .user(identity.userID, of: orgName)
+    /// The database, opened for writing; a key that does not match it is a configuration problem (78).
+    private func openStore(_ configuration: TokendConfiguration) throws -> GrantStore {
+        do {
+            return try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+        } catch StoreError.wrongKey(let path) {
+            printError("imanage-tokend import: \(StoreError.wrongKey(path: path))")
+            throw ExitCode(78)
         }
-
-        return (key, identity, tokens)
     }
 
     /// Asks a running daemon to schedule the new grant now, so no SIGHUP is needed. The grant is

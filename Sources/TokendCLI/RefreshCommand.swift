@@ -27,7 +27,7 @@ struct RefreshCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (organisation, kind, subject) = try grant.required(by: "refresh")
-        let configuration = try config.load()
+        let configuration = try config.load(secrets: .skip)
         let connection = DaemonConnection(configuration: configuration)
         let wait = noWait ? 0 : min(60, configuration.refresh.requestTimeout + configuration.refresh.connectTimeout + 5)
         let field = kind == .library ? "library" : "user"

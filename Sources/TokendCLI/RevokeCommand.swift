@@ -68,7 +68,7 @@ struct RevokeCommand: AsyncParsableCommand {
             throw DaemonConnection.Exit.noGrant
         }
         do {
-            let store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
+            let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
             var key = GrantKey(organisation: organisation, kind: kind, subject: subject)
             if try store.record(for: key) == nil, kind == .user,
                let byEmail = try store.records(organisation: organisation, kind: .user).first(where: {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CTokendSystem
 import Foundation
 import IManageClient
 import Logging
@@ -33,6 +34,11 @@ struct RunCommand: AsyncParsableCommand {
         // A SIGHUP while starting must not end the daemon (its default action); the handler comes once started.
         signal(SIGHUP, SIG_IGN)
         let termination = TerminationSignals()
+        // Before any secret is read: no core dump, no ptrace or /proc/PID/mem by others of this user.
+        if tokend_forbid_core_dumps() != 0 {
+            printError("imanage-tokend run: cannot forbid core dumps of this process: \(String(cString: strerror(errno)))")
+            throw ExitCode(71)  // EX_OSERR
+        }
         let configuration = try config.load()
         var level: Logger.Level?
         if let logLevel {
@@ -52,7 +58,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         let store: GrantStore
         do {
-            store = try GrantStore(path: configuration.database, key: configuration.key.reveal())
+            store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+        } catch StoreError.wrongKey(let path) {
+            // A configuration problem: exit 78, which the unit does not restart, and nothing is written.
+            printError("imanage-tokend run: \(StoreError.wrongKey(path: path))")
+            throw ExitCode(78)
         } catch {
             printError("imanage-tokend run: \(error)")
             throw ExitCode(1)

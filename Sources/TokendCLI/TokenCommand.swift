@@ -25,7 +25,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (organisation, kind, subject) = try grant.required(by: "token")
-        let connection = DaemonConnection(configuration: try config.load())
+        let connection = DaemonConnection(configuration: try config.load(secrets: .skip))
         let answer: DaemonClient.Answer
         do {
             answer = try await connection.client.send(.GET, DaemonConnection.grantPath(organisation: organisation, kind: kind, subject: subject) + "/token")

@@ -11,12 +11,13 @@ extension TokendConfiguration {
             "# Defaults are filled in, paths and URLs resolved; secrets are shown only as fingerprints.",
             "",
             Self.line("database", quoted: database),
-            Self.line("key_file", quoted: keyFile, comment: "key \(key.fingerprint)"),
+            Self.line("key_file", quoted: keyFile, comment: key.map { "key \($0.fingerprint)" } ?? "not read"),
             Self.line("public_url", quoted: publicURL.absoluteString),
             "# redirect URL to register in iManage: \(redirectURL.absoluteString)",
             Self.line("listen", quoted: listen.description),
             Self.line("api_socket", quoted: apiSocket),
-            caFile.map { Self.line("ca_file", quoted: $0) } ?? "# ca_file not set: the system's trust roots are used",
+            caFile.map { Self.line("ca_file", quoted: $0, comment: "the default for organisations without their own ca_file") }
+                ?? "# ca_file not set: the system's trust roots are used",
             "",
             "[refresh]",
         ]
@@ -73,6 +74,10 @@ extension TokendConfiguration {
             line("client_secret_file", quoted: organisation.clientSecretFile,
                  comment: "secret \(organisation.clientSecret.fingerprint)\(source)"),
             "pkce = \(organisation.pkce)",
+            organisation.customerID.map { line("customer_id", quoted: $0) }
+                ?? "# customer_id not set: the first authorisation or import pins the customer it reports",
+            organisation.caFile.map { line("ca_file", quoted: $0, comment: "trusted for this organisation's hosts only") }
+                ?? "# ca_file not set: the top-level ca_file (if any) and the system's trust roots",
             "# authorize: \(organisation.authorizeURL.absoluteString)",
             "# token:     \(organisation.tokenURL.absoluteString)",
             "# discovery: \(organisation.discoveryURL.absoluteString)",

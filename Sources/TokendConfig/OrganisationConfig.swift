@@ -30,13 +30,20 @@ public struct OrganisationConfig: Sendable {
     public var clientSecretFile: String
     /// Whether authorisation requests use PKCE (S256); iManage's support is undocumented.
     public var pkce: Bool
+    /// The iManage customer this organisation is (`data.user.customer_id` of `/api`), when
+    /// configured. Without it the first authorisation or import pins one (kept in the database).
+    public var customerID: String?
+    /// The organisation's own extra trust roots (an on-premise server's private CA), trusted for
+    /// its hosts only; `nil` uses the top-level `ca_file`, if any.
+    public var caFile: String?
     /// The line of the organisation's `[[organisation]]` header in the configuration file.
     public var line: Int
 
     public init(
         name: String, enabled: Bool = true, useDefaultConfiguration: Bool, region: Region,
         authorizationBase: URL, tokenBase: URL, endpointBase: URL,
-        clientID: String, clientSecret: Secret, clientSecretFile: String, pkce: Bool = true, line: Int = 0
+        clientID: String, clientSecret: Secret, clientSecretFile: String, pkce: Bool = true,
+        customerID: String? = nil, caFile: String? = nil, line: Int = 0
     ) {
         self.name = name
         self.enabled = enabled
@@ -49,7 +56,14 @@ public struct OrganisationConfig: Sendable {
         self.clientSecret = clientSecret
         self.clientSecretFile = clientSecretFile
         self.pkce = pkce
+        self.customerID = customerID
+        self.caFile = caFile
         self.line = line
+    }
+
+    /// The hosts the organisation talks to (lower case): its authorization, token and endpoint hosts.
+    public var hosts: Set<String> {
+        Set([authorizationBase, tokenBase, endpointBase].compactMap { $0.host?.lowercased() })
     }
 
     /// Where a person is sent to authorise: `authorizationBase` + `/auth/oauth2/authorize`.

@@ -10,8 +10,12 @@ public struct TokendConfiguration: Sendable {
     public var path: String
     /// The SQLite database (absolute).
     public var database: String
-    /// The token encryption key, read from `keyFile`.
-    public var key: SecretBytes
+    /// The token encryption key, read from `keyFile`; `nil` when the configuration was loaded
+    /// without its secrets (``SecretLoading/skip``).
+    public var key: SecretBytes?
+    /// Whether the key and client secrets were read. Without them (`status`, `history`, `token`,
+    /// `refresh`) every client secret is empty and must not be used.
+    public var secretsRead: Bool
     /// The key file actually read (in `$CREDENTIALS_DIRECTORY` or at its path).
     public var keyFile: String
     /// Where people reach the daemon's pages, without a trailing slash.
@@ -29,13 +33,14 @@ public struct TokendConfiguration: Sendable {
     public var organisations: [OrganisationConfig]
 
     public init(
-        path: String, database: String, key: SecretBytes, keyFile: String, publicURL: URL,
+        path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,
         listen: ListenAddress, apiSocket: String, caFile: String? = nil, refresh: RefreshSettings = RefreshSettings(),
         cloudApplication: ClientCredentialsConfig? = nil, organisations: [OrganisationConfig]
     ) {
         self.path = path
         self.database = database
         self.key = key
+        self.secretsRead = key != nil
         self.keyFile = keyFile
         self.publicURL = publicURL
         self.redirectURL = Self.redirectURL(for: publicURL)
@@ -56,10 +61,15 @@ public struct TokendConfiguration: Sendable {
     /// are looked up in `environment["CREDENTIALS_DIRECTORY"]` first.
     ///
     /// Throws every problem found, each with its file, line and key.
+    ///
+    /// With `secrets: .skip` no secret file is opened (the key is `nil`, client secrets empty):
+    /// for the subcommands that only read the database or talk to the daemon, so that a monitoring
+    /// user or a member of the API group needs neither the master key nor a client secret.
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        secrets: SecretLoading = .read
     ) throws(ConfigurationError) -> TokendConfiguration {
-        try ConfigurationLoader(path: path, environment: environment).load()
+        try ConfigurationLoader(path: path, environment: environment, secrets: secrets).load()
     }
 
     /// Checks and resolves `contents` as the configuration file at `path`, which need not exist:
@@ -72,7 +82,25 @@ public struct TokendConfiguration: Sendable {
         try ConfigurationLoader(path: path, environment: environment).load(contents: contents)
     }
 
+    /// The trust roots file for each host that an organisation with its own `ca_file` talks to.
+    public var trustRootsByHost: [String: String] {
+        var result: [String: String] = [:]
+        for organisation in organisations {
+            guard let caFile = organisation.caFile else { continue }
+            for host in organisation.hosts { result[host] = caFile }
+        }
+        return result
+    }
+
     static func redirectURL(for publicURL: URL) -> URL {
         publicURL.appending(encodedPath: "/oauth/callback")
     }
+}
+
+/// Whether loading the configuration opens its secret files (`key_file`, `client_secret_file`).
+public enum SecretLoading: Sendable {
+    /// Read and check every secret: for `run`, `import`, `check-config`.
+    case read
+    /// Open none: the configuration's other keys are checked as usual.
+    case skip
 }

@@ -9,7 +9,7 @@ extension IManageClientSettings {
     public init(_ configuration: TokendConfiguration) {
         self.init(
             connectTimeout: configuration.refresh.connectTimeout, requestTimeout: configuration.refresh.requestTimeout,
-            trustRootsFile: configuration.caFile,
+            trustRootsFile: configuration.caFile, trustRootsByHost: configuration.trustRootsByHost,
             defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime)
     }
 }

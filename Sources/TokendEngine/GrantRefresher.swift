@@ -7,16 +7,34 @@ import TokendStore
 public struct RefreshTarget: Sendable {
     public var tokenURL: URL
     public var credentials: ClientCredentials
-    /// The NRTADMIN members URL of a library, from the customer id and library id.
-    public var nrtadminMembersURL: (@Sendable (_ customerID: String, _ library: String) -> URL)?
+    /// How a library grant's authoriser is checked to be of the organisation's customer and still NRTADMIN.
+    public var nrtadminCheck: NrtadminCheckTarget?
 
-    public init(
-        tokenURL: URL, credentials: ClientCredentials,
-        nrtadminMembersURL: (@Sendable (_ customerID: String, _ library: String) -> URL)? = nil
-    ) {
+    public init(tokenURL: URL, credentials: ClientCredentials, nrtadminCheck: NrtadminCheckTarget? = nil) {
         self.tokenURL = tokenURL
         self.credentials = credentials
-        self.nrtadminMembersURL = nrtadminMembersURL
+        self.nrtadminCheck = nrtadminCheck
+    }
+}
+
+/// Where the periodic NRTADMIN check of one organisation asks.
+public struct NrtadminCheckTarget: Sendable {
+    public var organisation: String
+    /// The organisation's `customer_id`; without it, the customer its first authorisation pinned.
+    public var configuredCustomerID: String?
+    /// `GET /api`: the customer the grant's token belongs to.
+    public var discoveryURL: URL
+    /// The NRTADMIN members URL of a library, from the customer id and library id.
+    public var membersURL: @Sendable (_ customerID: String, _ library: String) -> URL
+
+    public init(
+        organisation: String, configuredCustomerID: String?, discoveryURL: URL,
+        membersURL: @escaping @Sendable (_ customerID: String, _ library: String) -> URL
+    ) {
+        self.organisation = organisation
+        self.configuredCustomerID = configuredCustomerID
+        self.discoveryURL = discoveryURL
+        self.membersURL = membersURL
     }
 }
 
@@ -88,26 +106,45 @@ public struct GrantRefresher: Sendable {
     }
 
     /// For a library grant, checks after its first refresh and then every `nrtadminCheckInterval`
-    /// that the authoriser is still an NRTADMIN of the library; if not, the grant stops as `not_nrtadmin`.
-    /// A check that fails for a passing reason is tried again at the next refresh.
+    /// that its token is still of the organisation's iManage customer and its authoriser still an
+    /// NRTADMIN of the library (asked of the organisation's customer, never the authoriser's). If
+    /// not, or iManage refuses to list the group (403, 404), the grant stops as `not_nrtadmin`.
+    /// A check that fails for a passing reason is tried again at the next refresh; after twice the
+    /// interval without a confirmation the grant's effective status is `not_nrtadmin` (StatusRules)
+    /// and its token is not served until a check succeeds.
     func checkNrtadmin(of record: GrantRecord, with accessToken: String, at target: RefreshTarget, into update: inout GrantUpdate) async {
-        guard record.key.kind == .library, let membersURL = target.nrtadminMembersURL,
-              let authoriser = record.authorisedBy else { return }
+        guard record.key.kind == .library, let check = target.nrtadminCheck, let authoriser = record.authorisedBy else { return }
         let current = now()
         if let checked = record.nrtadminCheckedAt,
            current.timeIntervalSince(checked) < policy.settings.nrtadminCheckInterval { return }
-        switch await client.groupMembers(url: membersURL(authoriser.customerID, record.key.subject), accessToken: accessToken) {
-        case .success(let members):
-            if members.contains(where: { $0.id.caseInsensitiveCompare(authoriser.userID) == .orderedSame }) {
-                update.nrtadminCheckedAt = current
-            } else {
-                update.status = .notNrtadmin
-                update.nextRefreshAt = nil
-                update.nrtadminCheckedAt = current
-                update.message = "\(authoriser.name) (\(authoriser.userID)) is no longer an NRTADMIN of library "
-                    + "\(record.key.subject): an NRTADMIN of it must authorise it again"
-            }
-        case .failure:
+        func stop(_ message: String) {
+            update.status = .notNrtadmin
+            update.nextRefreshAt = nil
+            update.nrtadminCheckedAt = current
+            update.message = message
+        }
+        let reported: String
+        switch await client.discover(discoveryURL: check.discoveryURL, accessToken: accessToken) {
+        case .success(let identity): reported = identity.customerID
+        case .failure: return
+        }
+        let pinned = check.configuredCustomerID == nil ? (try? store.pinnedCustomer(of: check.organisation))??.customerID : nil
+        let customer: String
+        switch CustomerRule.decide(reported: reported, configured: check.configuredCustomerID, pinned: pinned) {
+        case .matches: customer = reported
+        case .pins: customer = authoriser.customerID  // unpinned (grants of several customers): the grant's own
+        case .refused(let expected):
+            return stop("the token of library \(record.key.subject) belongs to iManage customer \(reported), but this organisation "
+                + "is customer \(expected): an NRTADMIN of this firm's library must authorise it")
+        }
+        let answer = await client.groupMembers(url: check.membersURL(customer, record.key.subject), accessToken: accessToken)
+        switch NrtadminMembership.decide(answer, userID: authoriser.userID) {
+        case .member:
+            update.nrtadminCheckedAt = current
+        case .notMember:
+            stop("\(authoriser.name) (\(authoriser.userID)) is no longer an NRTADMIN of library "
+                + "\(record.key.subject): an NRTADMIN of it must authorise it again")
+        case .unknown:
             break
         }
     }

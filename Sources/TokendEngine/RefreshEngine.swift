@@ -193,7 +193,10 @@ public final class RefreshEngine: Sendable {
             let target = RefreshTarget(
                 tokenURL: organisation.tokenURL,
                 credentials: organisation.clientCredentials,
-                nrtadminMembersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) })
+                nrtadminCheck: NrtadminCheckTarget(
+                    organisation: organisation.name, configuredCustomerID: organisation.customerID,
+                    discoveryURL: organisation.discoveryURL,
+                    membersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) }))
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
             if storeHealth.succeeded() {
                 logger.notice("the database can be written again: refreshes go on")

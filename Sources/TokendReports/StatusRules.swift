@@ -14,21 +14,25 @@ public struct StatusRules: Sendable {
     public var refreshTokenWarning: TimeInterval
     /// How long a refresh may be in flight before its outcome counts as uncertain.
     public var claimLease: TimeInterval
+    /// How often a library's authoriser is checked to still be NRTADMIN (`nrtadmin_check_hours`).
+    public var nrtadminCheckInterval: TimeInterval
 
-    public init(refreshTokenWarning: TimeInterval = 30 * 86_400, claimLease: TimeInterval = 70) {
+    public init(refreshTokenWarning: TimeInterval = 30 * 86_400, claimLease: TimeInterval = 70, nrtadminCheckInterval: TimeInterval = 86_400) {
         self.refreshTokenWarning = refreshTokenWarning
         self.claimLease = claimLease
+        self.nrtadminCheckInterval = nrtadminCheckInterval
     }
 
     public init(settings: RefreshSettings) {
         self.init(
             refreshTokenWarning: settings.refreshTokenWarning,
-            claimLease: settings.requestTimeout + settings.connectTimeout + 30)
+            claimLease: settings.requestTimeout + settings.connectTimeout + 30,
+            nrtadminCheckInterval: settings.nrtadminCheckInterval)
     }
 
     public func entry(for record: GrantRecord, organisationEnabled: Bool, daemon: DaemonState, now: Date) -> StatusEntry {
         var entry = StatusEntry(
-            key: record.key, status: organisationEnabled ? Self.currentStatus(of: record, now: now) : .disabled,
+            key: record.key, status: organisationEnabled ? effectiveStatus(of: record, now: now) : .disabled,
             authorisedBy: record.authorisedBy, accessExpiresAt: record.accessExpiresAt,
             nextRefreshAt: record.status.isScheduled && organisationEnabled ? record.nextRefreshAt : nil,
             refreshTokenExpiresAt: record.refreshTokenExpiresAt, lastRefreshAt: record.lastRefreshAt,
@@ -44,17 +48,42 @@ public struct StatusRules: Sendable {
             : StatusEntry(key: key, status: .disabled, attention: .ok)
     }
 
-    /// The stored status, except that an `authorized` or `retrying` grant whose access token has run
-    /// out is `expired`: the daemon could not refresh it and could not record why (found by the fault
-    /// matrix: with the disk full, `status` went on saying `authorized` for tokens long expired).
-    static func currentStatus(of record: GrantRecord, now: Date) -> GrantStatus {
-        guard record.status == .authorized || record.status == .retrying,
-              let expiry = record.accessExpiresAt, expiry <= now else { return record.status }
+    /// The status every surface shows (and the token API serves by): the stored one, except that
+    ///
+    /// - a library whose authoriser's NRTADMIN membership has not been confirmed for twice
+    ///   `nrtadmin_check_hours` is `not_nrtadmin` (the check fails closed: its token is not handed
+    ///   out, while the daemon keeps refreshing and checking, and a check that succeeds lifts it);
+    /// - an `authorized` or `retrying` grant whose access token has run out is `expired`: the daemon
+    ///   could not refresh it and could not record why (found by the fault matrix: with the disk
+    ///   full, `status` went on saying `authorized` for tokens long expired).
+    public func effectiveStatus(of record: GrantRecord, now: Date) -> GrantStatus {
+        guard record.status == .authorized || record.status == .retrying else { return record.status }
+        if unconfirmedMembershipSince(record, now: now) != nil { return .notNrtadmin }
+        guard let expiry = record.accessExpiresAt, expiry <= now else { return record.status }
         return .expired
+    }
+
+    /// When a library's membership was last confirmed, if that is longer ago than twice the check interval.
+    func unconfirmedMembershipSince(_ record: GrantRecord, now: Date) -> Date? {
+        guard record.key.kind == .library else { return nil }
+        let confirmed = record.nrtadminCheckedAt ?? record.createdAt
+        return now.timeIntervalSince(confirmed) > 2 * nrtadminCheckInterval ? confirmed : nil
+    }
+
+    /// Why the grant has `status` (from ``effectiveStatus(of:now:)``) and what to do, for the token
+    /// API's refusals and the pages.
+    public func reason(for record: GrantRecord, status: GrantStatus, now: Date) -> String {
+        attention(of: record, status: status, daemon: DaemonState(running: true, pid: nil), now: now).1 ?? ""
     }
 
     func attention(of record: GrantRecord, status: GrantStatus, daemon: DaemonState, now: Date) -> (Attention, String?) {
         if status == .disabled { return (.ok, nil) }
+        if status == .notNrtadmin, record.status != .notNrtadmin, let since = unconfirmedMembershipSince(record, now: now) {
+            let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "the authoriser"
+            return (.critical, "the NRTADMIN membership of \(who) in library \(record.key.subject) could not be confirmed since "
+                + "\(RFC3339.string(since)) (checked every \(Int(nrtadminCheckInterval / 3_600)) h): its token is not handed out "
+                + "until a check succeeds; see journalctl -u imanage-tokend TOKEND_LIBRARY=\(record.key.subject)")
+        }
         if status == .expired, record.status != .expired, let expiry = record.accessExpiresAt {
             return (.critical, "the access token ran out \(RelativeTime.describe(expiry, now: now)) and no refresh has been "
                 + "recorded since: is the daemon running, and can it write its database? (journalctl -u imanage-tokend)")

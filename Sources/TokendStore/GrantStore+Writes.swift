@@ -33,10 +33,13 @@ public struct NewAuthorisation: Sendable {
     public var nextRefreshAt: Date?
     public var nrtadminCheckedAt: Date?
     public var message: String
+    /// The organisation's configured `customer_id`; without one, the first authorisation pins the
+    /// customer `identity` reports. Either way a grant of another customer is refused when saved.
+    public var configuredCustomerID: String?
 
     public init(
         key: GrantKey, identity: AuthorisedIdentity, refreshToken: IssuedToken, accessToken: IssuedToken?,
-        nextRefreshAt: Date?, nrtadminCheckedAt: Date? = nil, message: String
+        nextRefreshAt: Date?, nrtadminCheckedAt: Date? = nil, message: String, configuredCustomerID: String? = nil
     ) {
         self.key = key
         self.identity = identity
@@ -45,6 +48,7 @@ public struct NewAuthorisation: Sendable {
         self.nextRefreshAt = nextRefreshAt
         self.nrtadminCheckedAt = nrtadminCheckedAt
         self.message = message
+        self.configuredCustomerID = configuredCustomerID
     }
 }
 
@@ -93,12 +97,15 @@ extension GrantStore {
     /// user (never a second one), and records the event.
     @discardableResult
     public func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date = Date()) async throws -> StatusTransition {
-        let cipher = self.cipher
+        let cipher = try self.cipher
         let key = authorisation.key
         let refreshSealed = try cipher.seal(authorisation.refreshToken.token, for: key, field: .refreshToken)
         let accessSealed = try authorisation.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) }
         let fingerprint = TokenCipher.fingerprint(authorisation.refreshToken.token)
         return try await write { db in
+            try Self.bindCustomer(
+                db, organisation: key.organisation, reported: authorisation.identity.customerID,
+                configured: authorisation.configuredCustomerID, pinnedBy: authorisation.message, now: now)
             let previous = try Self.currentStatus(db, key)
             try db.prepare("""
                 INSERT INTO grants (organisation, kind, subject, status, user_id, user_email, user_name, customer_id,
@@ -136,7 +143,7 @@ extension GrantStore {
         id: Int64, owner: String, now: Date = Date(), lease: TimeInterval,
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws -> ClaimedRefresh? {
-        let cipher = self.cipher
+        let cipher = try self.cipher
         return try await write { db in
             let row = try db.prepare("SELECT \(Self.recordColumns), refresh_token FROM grants WHERE id = ?").bind(id)
             guard try row.step() else { return nil }
@@ -162,7 +169,7 @@ extension GrantStore {
     /// event — in one transaction. With `claimedBy`, the claim must still be that owner's, and it is released.
     @discardableResult
     public func apply(_ update: GrantUpdate, toGrant id: Int64, claimedBy owner: String?, now: Date = Date()) async throws -> StatusTransition {
-        let cipher = self.cipher
+        let cipher = try self.cipher
         return try await write { db in
             let row = try db.prepare("SELECT organisation, kind, subject, status, in_flight_owner FROM grants WHERE id = ?").bind(id)
             guard try row.step() else { throw StoreError.grantNotFound(grant: "grant #\(id)") }

@@ -11,7 +11,8 @@ public final class GrantStore: @unchecked Sendable {
     public enum Mode: Sendable { case readWrite, readOnly }
 
     public let path: String
-    let cipher: TokenCipher
+    /// `nil` when opened without the key: records, events and pins can be read, tokens cannot.
+    private let optionalCipher: TokenCipher?
     private let writer: GroupCommitWriter?
     private let reader: SQLiteConnection
     private let readLock = NSLock()
@@ -19,15 +20,21 @@ public final class GrantStore: @unchecked Sendable {
     public private(set) var tightenedPermissions = false
 
     /// Opens (creating if needed, in read-write mode) the database at `path`.
-    public init(path: String, key: [UInt8], mode: Mode = .readWrite) throws(StoreError) {
+    ///
+    /// With a key, the key is checked against the database's key check value first: a key that
+    /// does not match throws `wrongKey`, and nothing is written. `key: nil` (read-only only) opens
+    /// the database for what is not encrypted: `status` and `history` need no key.
+    public init(path: String, key: [UInt8]?, mode: Mode = .readWrite) throws(StoreError) {
         self.path = path
-        cipher = try TokenCipher(keyBytes: key)
+        optionalCipher = try key.map { (bytes) throws(StoreError) in try TokenCipher(keyBytes: bytes) }
         switch mode {
         case .readWrite:
+            guard let cipher = optionalCipher else { throw .noKey(path: path) }
             tightenedPermissions = try Self.prepareFile(path)
             let connection = try SQLiteConnection(path: path, readOnly: false)
             try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
             try Migrations.migrate(connection)
+            try KeyCheck.verify(cipher, connection, writing: true)
             writer = GroupCommitWriter(connection: connection)
         case .readOnly:
             guard FileManager.default.fileExists(atPath: path) else {
@@ -43,6 +50,15 @@ public final class GrantStore: @unchecked Sendable {
                 throw .newerSchema(path: path, found: version, known: Migrations.all.count)
             }
             throw .cannotOpen(path: path, reason: "the database is at schema \(version) of \(Migrations.all.count): start the daemon once to upgrade it")
+        }
+        if mode == .readOnly, let cipher = optionalCipher { try KeyCheck.verify(cipher, reader, writing: false) }
+    }
+
+    /// The token cipher; opened without a key, every use of it says so.
+    var cipher: TokenCipher {
+        get throws(StoreError) {
+            guard let optionalCipher else { throw .noKey(path: path) }
+            return optionalCipher
         }
     }
 

@@ -46,6 +46,25 @@ enum Migrations {
         CREATE INDEX events_by_grant ON events (organisation, kind, subject, at);
         CREATE INDEX events_by_time ON events (at);
         """,
+        // 2: the iManage customer each organisation is pinned to, and the key check value. An
+        // organisation whose grants all name one customer is pinned to it; one whose grants name
+        // several is left unpinned (status says so), as no rule can tell which is right.
+        """
+        CREATE TABLE organisations (
+            name TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            pinned_at REAL NOT NULL,
+            pinned_by TEXT NOT NULL
+        );
+        INSERT INTO organisations (name, customer_id, pinned_at, pinned_by)
+            SELECT organisation, MIN(customer_id), MIN(created_at), 'the grants stored before this version'
+            FROM grants WHERE customer_id IS NOT NULL AND customer_id <> ''
+            GROUP BY organisation HAVING COUNT(DISTINCT customer_id) = 1;
+        CREATE TABLE store_meta (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+        """,
     ]
 
     /// Brings the database up to the newest schema, one transaction per migration. The version is

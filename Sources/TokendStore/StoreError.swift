@@ -1,3 +1,5 @@
+import TokendPolicy
+
 /// What can go wrong with the database or the key, said so an administrator knows what to do.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
@@ -11,6 +13,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case refreshInFlight(grant: String, owner: String)
     /// The claim on a refresh was lost before its outcome could be written.
     case claimLost(grant: String)
+    /// The key does not open the database's key check value: another key wrote this database.
+    case wrongKey(path: String)
+    /// Opened without the key, and asked for something encrypted (or for writing).
+    case noKey(path: String)
+    /// The organisation is pinned to (or configured as) another iManage customer than the one reported.
+    case otherCustomer(organisation: String, expected: String, reported: String)
 
     public var description: String {
         switch self {
@@ -30,6 +38,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "a refresh of \(grant) is already in flight (\(owner)); try again in a few seconds"
         case let .claimLost(grant):
             "the refresh of \(grant) was taken over or the grant was removed while it ran"
+        case let .wrongKey(path):
+            "key_file is not the key the database \(path) was written with (its key check value does not open): "
+                + "put back the right key file (a backup of it); nothing was written"
+        case let .noKey(path):
+            "the database \(path) was opened without key_file, which this needs: run it as the daemon's user or root"
+        case let .otherCustomer(organisation, expected, reported):
+            CustomerRule.mismatchMessage(organisation: organisation, expected: expected, reported: reported)
         }
     }
 }

@@ -35,15 +35,18 @@ public final class TokendWebServer: Sendable {
         logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TokendWebServer {
+        // The pages seal their cookies with a key derived from the token key: never without one.
+        guard let key = configuration.key?.reveal() else { throw StoreError.noKey(path: configuration.database) }
         let environment = WebEnvironment(
             publicURL: configuration.publicURL, redirectURL: configuration.redirectURL,
             secureCookies: configuration.publicURL.scheme?.lowercased() == "https",
             store: store, engine: engine,
             flow: AuthorisationFlow(
-                client: client, store: store, policy: RefreshPolicy(settings: configuration.refresh),
+                client: client,
+                admission: GrantAdmission(store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh)),
                 redirectURL: configuration.redirectURL),
             states: AuthorisationStateStore(lifetime: stateLifetime),
-            sessions: SessionSigner(tokenKey: configuration.key.reveal()),
+            sessions: SessionSigner(tokenKey: key),
             logger: logger, now: now)
 
         let router = Router(context: BasicRequestContext.self)

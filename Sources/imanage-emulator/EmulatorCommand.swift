@@ -63,6 +63,11 @@ struct EmulatorCommand: AsyncParsableCommand {
         "Add this many libraries LIB00001, LIB00002, … with ALICE as NRTADMIN (for crash and fault runs).", valueName: "count"))
     var libraries = 0
 
+    @Option(help: ArgumentHelp(
+        "Serve this many customers: customer 1 as above, and for each k from 2 on ADMINk (NRTADMIN of its own ACTIVE and ARCHIVE) and USERk, as cloud customers share one host.",
+        valueName: "count"))
+    var customers = 1
+
     @Flag(help: "Keep every token, code and PKCE verifier that passes through, listed at GET /_emulator/secrets (for tests).")
     var recordSecrets = false
 
@@ -72,11 +77,12 @@ struct EmulatorCommand: AsyncParsableCommand {
         guard refreshTokenLifetime >= 1 else { throw ValidationError("--refresh-token-lifetime must be at least 1.") }
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more.") }
         if grace > 0 && !rotation { throw ValidationError("--grace only makes sense with --rotation.") }
+        guard (1...20).contains(customers) else { throw ValidationError("--customers must be 1...20.") }
         guard (0...100_000).contains(libraries) else { throw ValidationError("--libraries must be 0...100000.") }
     }
 
     func run() async throws {
-        var configuration = EmulatorConfiguration.demo
+        var configuration = EmulatorConfiguration.demo(customers: customers)
         configuration.host = host
         configuration.port = port
         configuration.accessTokenLifetime = accessTokenLifetime
@@ -96,7 +102,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         print("  OAuth client: tokend-demo / demo-secret (any loopback redirect URI)")
         print("  Demo sign-ins (fake demo data):")
         for user in configuration.users {
-            print("    \(user.id.padding(6)) \(user.email.padding(18)) password: \(user.password)")
+            print("    \(user.id.padding(6)) \(user.email.padding(22)) password: \(user.password)  customer \(user.customerID ?? configuration.customerID)")
         }
         print("  Control API: \(emulator.baseURL)/_emulator/   (Ctrl-C to stop)")
         // Flush now, so a script reading the base URL through a pipe sees it at once.

@@ -35,7 +35,7 @@ import Testing
         #expect(!text.contains(String(decoding: key, as: UTF8.self)))
         #expect(!text.contains(String(key.map { Character(Unicode.Scalar($0)) })))
         // …but the fingerprints, which tell an administrator which secret is in use.
-        #expect(text.contains(loaded.key.fingerprint))
+        #expect(text.contains(try #require(loaded.key).fingerprint))
         #expect(text.contains(Secret(ConfigFixture.cloudSecret).fingerprint))
         #expect(text.contains(Secret(ConfigFixture.onPremiseSecret).fingerprint))
     }

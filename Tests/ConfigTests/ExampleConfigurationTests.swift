@@ -27,7 +27,7 @@ import TokendPolicy
         let (fixture, path) = try copyOfExample()
         let config = try TokendConfiguration.load(path: path, environment: [:])
         #expect(config.keyFile == fixture.path("example/example-credentials/token.key"))
-        #expect(config.key.count == 32)
+        #expect(config.key?.count == 32)
         #expect(config.redirectURL.absoluteString == "https://tokend.example-law.com/oauth/callback")
         #expect(config.refresh == RefreshSettings())
         #expect(config.organisations.map(\.name) == ["smith-partners", "acme", "example-law", "old-office"])

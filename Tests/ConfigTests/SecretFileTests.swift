@@ -19,7 +19,7 @@ import TokendConfig
         let config = try fixture.load(ConfigFixture.minimal, environment: ["CREDENTIALS_DIRECTORY": fixture.path("credentials")])
         #expect(config.cloudApplication?.clientSecret.reveal() == "from-systemd-credentials")
         #expect(config.cloudApplication?.clientSecretFile == fixture.path("credentials/cloud-secret"))
-        #expect(config.key.reveal() == credentialKey)
+        #expect(config.key?.reveal() == credentialKey)
         #expect(config.keyFile == fixture.path("credentials/token.key"))
     }
 

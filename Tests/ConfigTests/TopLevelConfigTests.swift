@@ -11,7 +11,7 @@ import TokendPolicy
         #expect(config.path == fixture.configPath)
         #expect(config.database == "/var/lib/imanage-tokend/tokend.sqlite")
         #expect(config.keyFile == fixture.path("token.key"))
-        #expect(config.key.reveal() == fixture.keyBytes)
+        #expect(config.key?.reveal() == fixture.keyBytes)
         #expect(config.publicURL.absoluteString == "https://tokend.example.com")
         #expect(config.redirectURL.absoluteString == "https://tokend.example.com/oauth/callback")
         #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 8080))

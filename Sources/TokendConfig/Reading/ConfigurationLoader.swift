@@ -20,10 +20,10 @@ struct ConfigurationLoader {
     let files: ConfigFiles
     let problems: ProblemCollector
 
-    init(path: String, environment: [String: String]) {
+    init(path: String, environment: [String: String], secrets: SecretLoading = .read) {
         let absolute = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
         self.path = (absolute as NSString).standardizingPath
-        files = ConfigFiles(configFile: self.path, environment: environment)
+        files = ConfigFiles(configFile: self.path, environment: environment, readsSecrets: secrets == .read)
         problems = ProblemCollector(file: self.path)
     }
 
@@ -50,6 +50,7 @@ struct ConfigurationLoader {
         let cloudTable = subtable(root, "cloud_application")
         let cloudApplication = cloudTable.flatMap { ClientCredentialsReader(table: $0, files: files).readCloudApplication() }
         let organisations = readOrganisations(root, cloudApplication: cloudApplication, hasCloudApplicationTable: root.contains("cloud_application"))
+        OrganisationSharingRules(problems: problems).check(organisations)
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
@@ -145,7 +146,7 @@ struct ConfigurationLoader {
         return files.absolutePath(value.value)
     }
 
-    private func readKey(_ root: ConfigTable) -> (path: String, key: SecretBytes)? {
+    private func readKey(_ root: ConfigTable) -> (path: String, key: SecretBytes?)? {
         let name: String
         if root.contains("key_file") {
             guard let value = root.string("key_file", expected: "the name of the file that holds the 32-byte key") else { return nil }
@@ -153,6 +154,7 @@ struct ConfigurationLoader {
         } else {
             name = Self.defaultKeyFile
         }
+        guard files.readsSecrets else { return (files.locatedSecretPath(named: name), nil) }
         do {
             return try files.readKey(named: name)
         } catch {

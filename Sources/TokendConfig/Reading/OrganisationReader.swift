@@ -8,7 +8,7 @@ import Foundation
 struct OrganisationReader {
     static let knownKeys = [
         "name", "enabled", "use_default_configuration", "region", "authorization_url", "token_url",
-        "endpoint_url", "client_id", "client_secret_file", "pkce",
+        "endpoint_url", "client_id", "client_secret_file", "pkce", "customer_id", "ca_file",
     ]
     static let urlKeys = ["authorization_url", "token_url", "endpoint_url"]
 
@@ -43,12 +43,48 @@ struct OrganisationReader {
         let region = readRegion()
         let urls = region.flatMap(readURLs)
         let client = readClient(useDefaultConfiguration: useDefault)
-        guard let name, let region, let urls, let client else { return nil }
+        let customerID = readCustomerID()
+        let caFile = readCAFile()
+        guard let name, let region, let urls, let client, let customerID, let caFile else { return nil }
         return OrganisationConfig(
             name: name, enabled: enabled, useDefaultConfiguration: useDefault, region: region,
             authorizationBase: urls.authorization, tokenBase: urls.token, endpointBase: urls.endpoint,
             clientID: client.clientID, clientSecret: client.clientSecret, clientSecretFile: client.clientSecretFile,
-            pkce: pkce, line: table.line)
+            pkce: pkce, customerID: customerID, caFile: caFile, line: table.line)
+    }
+
+    /// `customer_id`: the iManage customer id (`data.user.customer_id` of `/api`), as a string or
+    /// an integer. The outer optional is `nil` after a problem; the inner one when it is not set.
+    private func readCustomerID() -> Optional<String?> {
+        let expected = "the iManage customer id that /api reports for this firm, like \"1\" or 1"
+        guard let entry = table.table["customer_id"] else { return .some(nil) }
+        let text: String
+        switch entry.value {
+        case .string(let value): text = value
+        case .integer(let value) where value >= 0: text = String(value)
+        default:
+            table.problem("customer_id", "expected \(expected), found \(entry.value.kindDescription)")
+            return nil
+        }
+        guard (1...64).contains(text.utf8.count),
+              text.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_".unicodeScalars.contains($0)) })
+        else {
+            table.problem("customer_id", "expected \(expected) (letters, digits, - and _, at most 64 characters)")
+            return nil
+        }
+        return .some(text)
+    }
+
+    /// `ca_file`: extra trust roots for this organisation's hosts only.
+    private func readCAFile() -> Optional<String?> {
+        guard table.contains("ca_file") else { return .some(nil) }
+        guard let value = table.string("ca_file", expected: "the path of a PEM file of CA certificates, in quotes") else { return nil }
+        do {
+            return .some(try files.checkCertificateFile(value.value))
+        } catch {
+            table.problem("ca_file", error.message)
+            return nil
+        }
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -67,9 +67,8 @@ struct CallbackRoute: Sendable {
 
         switch pending.purpose {
         case .user:
-            let key = GrantKey.user(identity.userID, of: organisation.name)
             let record = try await flow.save(
-                key, identity: identity, tokens: tokens, now: now, nrtadminChecked: false,
+                .user(named: nil), identity: identity, tokens: tokens, organisation: organisation, now: now,
                 message: "authorised by \(person.name) on the web page", retry: retry)
             scheduled(record)
             var response = PageRenderer.redirect(to: base + "/me?authorised=1")
@@ -90,11 +89,8 @@ struct CallbackRoute: Sendable {
             guard person.email.caseInsensitiveCompare(email) == .orderedSame else {
                 throw WebFailure.differentPerson(expected: email, actual: describe(person), retry: retry)
             }
-            guard try await flow.isNrtadmin(identity, library: library, accessToken: tokens.accessToken, organisation: organisation, retry: retry) else {
-                throw WebFailure.notNrtadmin(describe(person), library: library, retry: retry)
-            }
             let record = try await flow.save(
-                .library(library, of: organisation.name), identity: identity, tokens: tokens, now: now, nrtadminChecked: true,
+                .library(library), identity: identity, tokens: tokens, organisation: organisation, now: now,
                 message: "authorised by \(person.name) on the Tracker page (asked by \(requestedBy))", retry: retry)
             scheduled(record)
             return PageRenderer.redirect(to: base + "/tracker?authorised=" + FormCoding.escape(library))
