@@ -29,7 +29,10 @@ public struct TokenAPIService: Sendable {
             records: try store.records(organisation: filter.organisation, kind: filter.kind),
             organisations: configuration.organisations.map { ($0.name, $0.enabled) },
             daemon: DaemonState(running: true, pid: getpid()), filter: filter,
-            rules: StatusRules(settings: configuration.refresh), now: now())
+            rules: StatusRules(settings: configuration.refresh), now: now(),
+            customers: OrganisationCustomer.of(
+                configured: configuration.organisations.map { ($0.name, $0.customerID) },
+                pins: (try? store.pinnedCustomers()) ?? []))
     }
 
     /// The grant of a library, or of a user named by id or email (ignoring case).

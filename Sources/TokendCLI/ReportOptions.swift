@@ -40,7 +40,10 @@ struct ReportSource {
                 + error.problems.map(\.description).joined(separator: "; "), json: json)
         }
         do {
-            let store = try GrantStore(path: configuration.database, key: nil, mode: .readOnly)
+            // The key when this user can read it, so that the wrong key_file is told (exit 3);
+            // without it the report reads only what is not encrypted.
+            let key = (try? TokendConfiguration.load(path: config.path))?.key?.reveal()
+            let store = try GrantStore(path: configuration.database, key: key, mode: .readOnly)
             return ReportSource(configuration: configuration, store: store)
         } catch {
             throw couldNotTell(command, "\(error)", json: json)

@@ -34,7 +34,10 @@ struct StatusCommand: AsyncParsableCommand {
             records: records,
             organisations: source.configuration.organisations.map { ($0.name, $0.enabled) },
             daemon: DaemonState(running: holder.running, pid: holder.pid), filter: filter.filter,
-            rules: StatusRules(settings: source.configuration.refresh))
+            rules: StatusRules(settings: source.configuration.refresh),
+            customers: OrganisationCustomer.of(
+                configured: source.configuration.organisations.map { ($0.name, $0.customerID) },
+                pins: (try? source.store.pinnedCustomers()) ?? []))
         print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")
         if report.attention != .ok { throw ExitCode(report.attention.exitCode) }
     }

@@ -45,4 +45,21 @@ public struct OrganisationSummary: Sendable, Equatable {
     public var libraries: Int
     public var users: Int
     public var attention: Attention
+    /// The iManage customer the organisation is: configured (`customer_id`) or pinned by its first
+    /// authorisation; `nil` while neither.
+    public var customerID: String? = nil
+    /// Whether `customerID` was pinned (rather than configured).
+    public var customerPinned = false
+}
+
+/// An organisation's iManage customer, as `status` shows it.
+public struct OrganisationCustomer: Sendable, Equatable {
+    public var id: String
+    /// Pinned by the first authorisation (rather than configured as `customer_id`).
+    public var pinned: Bool
+
+    public init(id: String, pinned: Bool) {
+        self.id = id
+        self.pinned = pinned
+    }
 }

@@ -51,7 +51,9 @@ extension DaemonState: Encodable {
 }
 
 extension OrganisationSummary: Encodable {
-    enum CodingKeys: String, CodingKey { case name, enabled, configured, libraries, users, attention }
+    enum CodingKeys: String, CodingKey {
+        case name, enabled, configured, libraries, users, attention, customerID = "customer_id", customerPinned = "customer_pinned"
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -61,6 +63,8 @@ extension OrganisationSummary: Encodable {
         try container.encode(libraries, forKey: .libraries)
         try container.encode(users, forKey: .users)
         try container.encode(attention.word, forKey: .attention)
+        try container.encode(customerID, forKey: .customerID)
+        try container.encode(customerPinned, forKey: .customerPinned)
     }
 }
 

@@ -33,9 +33,11 @@ public struct StatusReport: Sendable, Equatable {
     ///   - organisations: the configured organisations and whether each is enabled.
     ///   - filter: a named library or user with no grant appears as `unauthorized`
     ///     (never authorised, or revoked), when the filter names its organisation.
+    ///   - customers: each organisation's iManage customer, configured or pinned.
     public init(
         records: [GrantRecord], organisations: [(name: String, enabled: Bool)], daemon: DaemonState,
-        filter: ReportFilter = ReportFilter(), rules: StatusRules = StatusRules(), now: Date = Date()
+        filter: ReportFilter = ReportFilter(), rules: StatusRules = StatusRules(), now: Date = Date(),
+        customers: [String: OrganisationCustomer] = [:]
     ) {
         generatedAt = now
         self.daemon = daemon
@@ -62,7 +64,8 @@ public struct StatusReport: Sendable, Equatable {
             return OrganisationSummary(
                 name: name, enabled: enabled[name] ?? false, configured: enabled[name] != nil,
                 libraries: own.filter { $0.key.kind == .library }.count, users: own.filter { $0.key.kind == .user }.count,
-                attention: own.map(\.attention).max() ?? .ok)
+                attention: own.map(\.attention).max() ?? .ok,
+                customerID: customers[name]?.id, customerPinned: customers[name]?.pinned ?? false)
         }
         notes = []
         if daemonNeeded {
@@ -76,5 +79,19 @@ public struct StatusReport: Sendable, Equatable {
         if a.key.organisation != b.key.organisation { return a.key.organisation < b.key.organisation }
         if a.key.kind != b.key.kind { return a.key.kind == .library }
         return a.key.subject < b.key.subject
+    }
+}
+
+extension OrganisationCustomer {
+    /// Each organisation's customer: its configured `customer_id`, else the one pinned in `pins`.
+    public static func of(
+        configured: [(name: String, customerID: String?)], pins: [PinnedCustomer]
+    ) -> [String: OrganisationCustomer] {
+        var result: [String: OrganisationCustomer] = [:]
+        for pin in pins { result[pin.organisation] = OrganisationCustomer(id: pin.customerID, pinned: true) }
+        for (name, customerID) in configured {
+            if let customerID { result[name] = OrganisationCustomer(id: customerID, pinned: false) }
+        }
+        return result
     }
 }

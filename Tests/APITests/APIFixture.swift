@@ -54,6 +54,7 @@ struct APIFixture {
             token_url = "\(emulator.baseURL)"
             client_id = "tokend-demo"
             client_secret_file = "secret"
+            customer_id = "1"
             [[organisation]]
             name = "off"
             enabled = false
@@ -63,6 +64,7 @@ struct APIFixture {
             token_url = "\(emulator.baseURL)"
             client_id = "tokend-demo"
             client_secret_file = "secret"
+            customer_id = "1"
             """
         let configPath = directory.appendingPathComponent("tokend.toml").path
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)

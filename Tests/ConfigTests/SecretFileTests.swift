@@ -61,7 +61,7 @@ import TokendConfig
         let problem = try fixture.problem(ConfigFixture.minimal)
         #expect(problem.key == "[cloud_application].client_secret_file")
         #expect(problem.line == 5)
-        #expect(problem.message.contains("readable by every user (mode 644)"))
+        #expect(problem.message.contains("can be read or written by its group or others (mode 644)"))
         #expect(problem.message.contains("chmod 600 \(path)"))
     }
 
@@ -83,7 +83,7 @@ import TokendConfig
         #expect(problem.message.contains("permission denied"))
     }
 
-    @Test(arguments: [("", "is empty"), ("\n", "holds only a newline")])
+    @Test(arguments: [("", "is empty"), ("\n", "holds only white space"), ("  \t \n", "holds only white space")])
     func emptySecretFileIsRefused(contents: String, words: String) throws {
         let fixture = try ConfigFixture()
         try fixture.write("cloud-secret", contents)

@@ -58,6 +58,7 @@ struct EngineFixture {
                 token_url = "\(emulator.baseURL)"
                 client_id = "tokend-demo"
                 client_secret_file = "\(name)-secret"
+                customer_id = "1"
 
                 """
         }

@@ -177,15 +177,36 @@ struct GrantStoreTests {
         #expect(try store.tokens(for: active)?.refreshToken == "refresh-active")
     }
 
-    @Test("the wrong key cannot read tokens and says so")
+    @Test("the wrong key is refused when the database is opened, for reading or writing, and writes nothing")
     func wrongKey() async throws {
         let db = TemporaryDatabase()
         defer { db.cleanUp() }
         let key = GrantKey.user("ALICE", of: "acme")
         try await db.open().saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
-        let other = try GrantStore(path: db.path, key: [UInt8](repeating: 7, count: 32), mode: .readOnly)
-        #expect(throws: StoreError.cannotDecrypt(grant: key.description)) { try other.tokens(for: key) }
+        let wrong = [UInt8](repeating: 7, count: 32)
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: wrong, mode: .readOnly) }
+        let before = try db.rawBytes()
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: wrong) }
+        #expect(try db.rawBytes() == before)
         #expect(throws: StoreError.wrongKeySize(bytes: 16)) { try GrantStore(path: db.path, key: [UInt8](repeating: 1, count: 16)) }
+        // Opened without a key: records can be read, tokens cannot.
+        let keyless = try GrantStore(path: db.path, key: nil, mode: .readOnly)
+        #expect(try keyless.record(for: key)?.status == .authorized)
+        #expect(throws: StoreError.noKey(path: db.path)) { try keyless.tokens(for: key) }
+        // The right key still opens it.
+        #expect(try db.open().tokens(for: key)?.refreshToken == "r1")
+    }
+
+    @Test("a database written before the key check gets one from the right key, and refuses a wrong one")
+    func keyCheckOfAnOlderDatabase() async throws {
+        let db = TemporaryDatabase()
+        defer { db.cleanUp() }
+        let key = GrantKey.user("ALICE", of: "acme")
+        try await db.open().saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
+        try db.removeKeyCheck()
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
+        #expect(try db.open().tokens(for: key)?.accessToken == "a1")
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
     }
 
     @Test("signing in again replaces the grant, never adds a second one")

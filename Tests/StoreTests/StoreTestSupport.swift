@@ -20,6 +20,12 @@ struct TemporaryDatabase {
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }
 
+    /// Makes the database look like one written before the key check value existed.
+    func removeKeyCheck() throws {
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        try connection.execute("DELETE FROM store_meta")
+    }
+
     /// Every byte of the database and its WAL, as the disk holds them.
     func rawBytes() throws -> Data {
         var data = Data()

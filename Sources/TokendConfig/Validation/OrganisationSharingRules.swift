@@ -14,17 +14,6 @@ struct OrganisationSharingRules {
                     "required: organisations \(names) all sign in at \(host), so each must name its iManage customer; "
                         + "set customer_id to the customer id iManage reports for this firm (data.user.customer_id of /api)")
             }
-            var firstWithCustomer: [String: String] = [:]
-            for organisation in sharing {
-                guard let customer = organisation.customerID else { continue }
-                if let first = firstWithCustomer[customer] {
-                    problems.add(
-                        line: organisation.line, key: "organisation \(organisation.name).customer_id",
-                        "customer \(customer) at \(host) is already organisation \(first): one iManage customer is one organisation")
-                } else {
-                    firstWithCustomer[customer] = organisation.name
-                }
-            }
         }
         checkTrustRoots(organisations)
     }

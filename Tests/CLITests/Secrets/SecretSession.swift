@@ -90,6 +90,7 @@ final class SecretSession {
                 token_url = "\(emulatorBase)"
                 client_id = "tokend-demo"
                 client_secret_file = "\(secretFile)"
+                customer_id = "1"
                 \(name == "beta" ? betaExtra : "")
 
                 """

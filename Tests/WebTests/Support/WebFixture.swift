@@ -72,6 +72,7 @@ struct WebFixture {
                 client_id = "tokend-demo"
                 client_secret_file = "\(secret)"
                 pkce = \(pkce)
+                customer_id = "1"
 
                 """
         }
