@@ -14,6 +14,28 @@ struct DaemonConnection {
         client = DaemonClient(socketPath: configuration.apiSocket)
     }
 
+    /// The daemon's socket (`api_socket`) read alone from the configuration file: a program
+    /// that the `[[api_client]]` rules allow tokens need not be able to read the daemon's key
+    /// or secrets, which a full load reads. Exits 78 when the file cannot be read as TOML.
+    static func socketPath(_ config: ConfigOption) throws -> String {
+        let path = (config.path as NSString).expandingTildeInPath
+        let absolute = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        guard let data = FileManager.default.contents(atPath: absolute), let text = String(data: data, encoding: .utf8) else {
+            printError("imanage-tokend: cannot read the configuration file \(absolute): give the right file with --config FILE or $IMANAGE_TOKEND_CONFIG, readable by this user")
+            throw ExitCode(78)
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLReader.parse(text)
+        } catch {
+            printError("imanage-tokend: the configuration file \(absolute) is not valid TOML (line \(error.position.line)): run imanage-tokend check-config")
+            throw ExitCode(78)
+        }
+        guard case .string(let socket)? = table["api_socket"]?.value else { return "/run/imanage-tokend/api.sock" }
+        let directory = (absolute as NSString).deletingLastPathComponent
+        return ((socket.hasPrefix("/") ? socket : (directory as NSString).appendingPathComponent(socket)) as NSString).standardizingPath
+    }
+
     /// `/v1/organisations/{org}/libraries/{lib}` or `…/users/{user}`, each name percent-encoded.
     static func grantPath(organisation: String, kind: GrantKind, subject: String) -> String {
         "/v1/organisations/\(DaemonClient.segment(organisation))/\(kind == .library ? "libraries" : "users")/\(DaemonClient.segment(subject))"
@@ -32,10 +54,18 @@ struct DaemonConnection {
         static let noGrant = ExitCode(2)
         /// EX_UNAVAILABLE: the daemon is not running.
         static let unavailable = ExitCode(69)
-        /// EX_NOPERM: not allowed to use the socket.
+        /// EX_NOPERM: not allowed to use the socket, or the daemon refused (`403`).
         static let notAllowed = ExitCode(77)
         /// EX_SOFTWARE: the daemon answered something unexpected.
         static let unexpected = ExitCode(70)
+    }
+
+    /// Prints why the daemon refused (`403`: this user may not ask that) and returns EX_NOPERM.
+    static func forbidden(_ command: String, _ answer: DaemonClient.Answer) -> ExitCode {
+        let reason = object(answer)["reason"] as? String ?? "no reason given"
+        printError("imanage-tokend \(command): the daemon refused: \(reason)")
+        printError("imanage-tokend \(command): ask the daemon's administrator to allow your user (uid \(getuid())) in its configuration ([[api_client]]), or run this as a user who is allowed")
+        return Exit.notAllowed
     }
 
     /// Prints why the daemon could not be asked and returns the exit code to use.
