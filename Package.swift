@@ -9,7 +9,8 @@
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
-//   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports
+//   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
+//   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports, HTTP
 //   TokendWebInput the callback's query: form decoding and what it asks for (no dependencies)
 //   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput
 //   TokendCLI      the subcommands, thin over Engine and Store
@@ -87,9 +88,20 @@ let package = Package(
         ),
         .target(name: "TokendReports", dependencies: ["TokendPolicy", "TokendStore"], swiftSettings: strict),
         .target(
+            name: "TokendHTTP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TokendAPI",
             dependencies: [
-                "TokendPolicy", "TokendStore", "TokendEngine", "TokendReports",
+                "TokendPolicy", "TokendConfig", "TokendStore", "TokendEngine", "TokendReports", "TokendHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,7 +116,7 @@ let package = Package(
         .target(
             name: "TokendWeb",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput", "TokendHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -201,7 +213,8 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "TokendAPI", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "TokendReports",
-                "IManageClient", "IManageEmulator",
+                "IManageClient", "IManageEmulator", "TokendHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TokendConfig
 import TokendPolicy
 import TokendReports
 
@@ -15,20 +16,26 @@ import TokendReports
 /// - `DELETE /v1/organisations/{org}/libraries/{library}`, `…/users/{user}`: revoke.
 /// - `POST /v1/organisations/{org}/libraries/{library}/schedule`, `…/users/{user}/schedule`:
 ///   schedule a grant that `import` stored.
+///
+/// Every route first asks `access` whether the peer may (`403 {"error": "forbidden", "reason"}` if not).
 struct TokenAPIRoutes: Sendable {
     let service: TokenAPIService
+    let access: APIAccessGate
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/v1/status") { request, _ in
+    func register(on router: Router<TokenAPIRequestContext>) {
+        router.get("/v1/status") { request, context in
             let query = request.uri.queryParameters
             let filter = ReportFilter(
                 organisation: query.get("organisation"), library: query.get("library"), user: query.get("user"))
-            return Self.json(try service.statusReport(filter: filter))
+            let decision = await access.decide(.status(organisation: filter.organisation), context: context)
+            guard case .allowed(let visible) = decision else { return Self.forbidden(decision) }
+            return Self.json(try service.statusReport(filter: filter, visible: visible))
         }
         for kind in GrantKind.allCases {
             let segment = kind == .library ? "libraries" : "users"
             router.get("/v1/organisations/{org}/\(segment)/{subject}/token") { _, context in
                 let (organisation, subject) = try Self.names(context)
+                if let refusal = await refusal(.token(organisation: organisation), context) { return refusal }
                 switch try service.token(organisation: organisation, kind: kind, subject: subject) {
                 case .valid(let answer): return Self.json(answer, noStore: true)
                 case .notValid(let answer): return Self.json(answer, status: .serviceUnavailable)
@@ -37,6 +44,7 @@ struct TokenAPIRoutes: Sendable {
             }
             router.delete("/v1/organisations/{org}/\(segment)/{subject}") { _, context in
                 let (organisation, subject) = try Self.names(context)
+                if let refusal = await refusal(.revoke(organisation: organisation), context) { return refusal }
                 guard let answer = try await service.revoke(organisation: organisation, kind: kind, subject: subject) else {
                     return Self.json(ErrorAnswer(error: "not_found", reason: "no grant for \(kind.rawValue) \(subject) of organisation \(organisation)"), status: .notFound)
                 }
@@ -44,6 +52,7 @@ struct TokenAPIRoutes: Sendable {
             }
             router.post("/v1/organisations/{org}/\(segment)/{subject}/schedule") { _, context in
                 let (organisation, subject) = try Self.names(context)
+                if let refusal = await refusal(.schedule(organisation: organisation), context) { return refusal }
                 guard let answer = try service.schedule(organisation: organisation, kind: kind, subject: subject) else {
                     return Self.json(ErrorAnswer(error: "not_found", reason: "no grant for \(kind.rawValue) \(subject) of organisation \(organisation)"), status: .notFound)
                 }
@@ -57,7 +66,9 @@ struct TokenAPIRoutes: Sendable {
 
     /// `POST /v1/refresh`: a JSON body `{"organisation", "library" | "user", "wait"}` or
     /// `{"grants": [{"organisation", "library" | "user"}, …], "wait"}`, or the same as query parameters.
-    func refresh(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func refresh(_ request: Request, context: TokenAPIRequestContext) async throws -> Response {
+        // Whether the peer may refresh anything, before reading the body; which organisations, after.
+        if let refusal = await refusal(.refresh(organisations: []), context) { return refusal }
         var request = request
         let data = try await request.collectBody(upTo: 64 * 1024)
         var body = RefreshRequestBody()
@@ -87,12 +98,25 @@ struct TokenAPIRoutes: Sendable {
             }
         }
         guard named.count <= 1000 else { return Self.badRequest("at most 1000 grants per request") }
+        if let refusal = await refusal(.refresh(organisations: named.map(\.organisation)), context) { return refusal }
         let results = try await service.refresh(named, wait: body.wait ?? 0)
         let allMissing = results.allSatisfy { $0.outcome == "not_found" }
         return Self.json(RefreshAnswer(results: results), status: allMissing ? .notFound : .ok)
     }
 
-    static func names(_ context: BasicRequestContext) throws -> (String, String) {
+    /// The `403` answer when the peer may not ask `route`, or `nil` when it may.
+    func refusal(_ route: APIRoute, _ context: TokenAPIRequestContext) async -> Response? {
+        let decision = await access.decide(route, context: context)
+        if case .allowed = decision { return nil }
+        return Self.forbidden(decision)
+    }
+
+    static func forbidden(_ decision: APIAccessDecision) -> Response {
+        guard case .forbidden(let reason) = decision else { return json(ErrorAnswer(error: "forbidden", reason: "not allowed"), status: .forbidden) }
+        return json(ErrorAnswer(error: "forbidden", reason: reason), status: .forbidden)
+    }
+
+    static func names(_ context: TokenAPIRequestContext) throws -> (String, String) {
         guard let organisation = context.parameters.get("org")?.removingPercentEncoding,
               let subject = context.parameters.get("subject")?.removingPercentEncoding,
               !organisation.isEmpty, !subject.isEmpty

@@ -2,8 +2,12 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
+import TokendHTTP
 
-/// The local token API: HTTP over the Unix socket `api_socket`, mode 0660, group `imanage-tokend`.
+/// The local token API: HTTP over the Unix socket `api_socket`, mode 0660, group `imanage-tokend`
+/// (or `api_socket_group`); each request allowed by `APIAccessPolicy` for its peer, and the
+/// listener held to `ListenerLimits`.
 ///
 /// ```swift
 /// let server = try await TokenAPIServer.start(socketPath: path, service: service, logger: logger)
@@ -25,11 +29,14 @@ public final class TokenAPIServer: Sendable {
     ///
     /// A stale socket file (left by a daemon that died) is removed first; one another live
     /// process serves is left alone and refused, and so is a path that is not a socket. The socket is created under umask 0177 (so it
-    /// is never wider than 0600 for a moment), then set to 0660 and given `group` if it exists;
-    /// otherwise it keeps the process's group and the logger says so.
+    /// is never wider than 0600 for a moment), then set to 0660 and given `group` (by default
+    /// the configuration's `api_socket_group`, or `imanage-tokend`): see `SocketPermissions.apply`.
     public static func start(
-        socketPath: String, service: TokenAPIService, group: String = SocketPermissions.defaultGroup, logger: Logger
+        socketPath: String, service: TokenAPIService, group: String? = nil, limits: ListenerLimits = .api,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TokenAPIServer {
+        let configuredGroup = service.engine.configuration.apiSocketGroup
+        let socketGroup = group ?? configuredGroup ?? SocketPermissions.defaultGroup
         var existing = stat()
         if lstat(socketPath, &existing) == 0 {
             guard existing.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK) else { throw APIServerError.notASocket(path: socketPath) }
@@ -38,13 +45,23 @@ public final class TokenAPIServer: Sendable {
         }
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
-        let router = Router(context: BasicRequestContext.self)
-        TokenAPIRoutes(service: service).register(on: router)
+        // Filled in once the socket has its group, before the first request can arrive (the
+        // socket is 0600 and root's or the daemon's alone until then).
+        let socketGID = SocketGroupBox()
+        let engine = service.engine
+        let access = APIAccessGate(
+            clients: { engine.configuration.apiClients }, socketGroup: { socketGID.value }, logger: logger, now: now)
+        let router = Router(context: TokenAPIRequestContext.self)
+        TokenAPIRoutes(service: service, access: access).register(on: router)
 
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Bool.self)
         let previousMask = umask(0o177)
         let application = Application(
             router: router,
+            server: .limited(limits, tooLarge: { maximum in
+                ("application/json; charset=utf-8",
+                 "{\"error\": \"too_large\", \"reason\": \"the request body is larger than \(maximum) bytes: send a smaller request\"}")
+            }, logger: quiet),
             configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "imanage-tokend"),
             onServerRunning: { _ in
                 listeningContinuation.yield(true)
@@ -73,7 +90,10 @@ public final class TokenAPIServer: Sendable {
         }
         let server = TokenAPIServer(socketPath: socketPath, serviceGroup: serviceGroup, runTask: runTask)
         do {
-            if let note = try SocketPermissions.apply(path: socketPath, group: group) { logger.notice("\(note)") }
+            let outcome = try SocketPermissions.apply(
+                path: socketPath, group: socketGroup, explicit: group != nil || configuredGroup != nil)
+            socketGID.value = outcome.group
+            if let note = outcome.note { logger.notice("\(note)") }
         } catch {
             await server.stop()
             throw error
@@ -87,5 +107,14 @@ public final class TokenAPIServer: Sendable {
         await serviceGroup.triggerGracefulShutdown()
         _ = try? await runTask.value
         unlink(socketPath)
+    }
+}
+
+/// The API socket's group once it is set.
+private final class SocketGroupBox: Sendable {
+    private let stored = Mutex<gid_t?>(nil)
+    var value: gid_t? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

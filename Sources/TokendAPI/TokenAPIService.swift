@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TokendConfig
 import TokendEngine
 import TokendPolicy
 import TokendReports
@@ -22,12 +23,14 @@ public struct TokenAPIService: Sendable {
         self.now = now
     }
 
-    /// The status report, as `status --json` prints it, with this process as the running daemon.
-    func statusReport(filter: ReportFilter) throws -> StatusReport {
+    /// The status report, as `status --json` prints it, with this process as the running daemon;
+    /// only of the organisations `visible` to the peer.
+    func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) throws -> StatusReport {
         let configuration = engine.configuration
         return StatusReport(
-            records: try store.records(organisation: filter.organisation, kind: filter.kind),
-            organisations: configuration.organisations.map { ($0.name, $0.enabled) },
+            records: try store.records(organisation: filter.organisation, kind: filter.kind)
+                .filter { visible.contains($0.key.organisation) },
+            organisations: configuration.organisations.filter { visible.contains($0.name) }.map { ($0.name, $0.enabled) },
             daemon: DaemonState(running: true, pid: getpid()), filter: filter,
             rules: StatusRules(settings: configuration.refresh), now: now(),
             customers: OrganisationCustomer.of(

@@ -14,6 +14,7 @@ struct DaemonConnection {
         client = DaemonClient(socketPath: configuration.apiSocket)
     }
 
+
     /// `/v1/organisations/{org}/libraries/{lib}` or `…/users/{user}`, each name percent-encoded.
     static func grantPath(organisation: String, kind: GrantKind, subject: String) -> String {
         "/v1/organisations/\(DaemonClient.segment(organisation))/\(kind == .library ? "libraries" : "users")/\(DaemonClient.segment(subject))"
@@ -32,10 +33,18 @@ struct DaemonConnection {
         static let noGrant = ExitCode(2)
         /// EX_UNAVAILABLE: the daemon is not running.
         static let unavailable = ExitCode(69)
-        /// EX_NOPERM: not allowed to use the socket.
+        /// EX_NOPERM: not allowed to use the socket, or the daemon refused (`403`).
         static let notAllowed = ExitCode(77)
         /// EX_SOFTWARE: the daemon answered something unexpected.
         static let unexpected = ExitCode(70)
+    }
+
+    /// Prints why the daemon refused (`403`: this user may not ask that) and returns EX_NOPERM.
+    static func forbidden(_ command: String, _ answer: DaemonClient.Answer) -> ExitCode {
+        let reason = object(answer)["reason"] as? String ?? "no reason given"
+        printError("imanage-tokend \(command): the daemon refused: \(reason)")
+        printError("imanage-tokend \(command): ask the daemon's administrator to allow your user (uid \(getuid())) in its configuration ([[api_client]]), or run this as a user who is allowed")
+        return Exit.notAllowed
     }
 
     /// Prints why the daemon could not be asked and returns the exit code to use.

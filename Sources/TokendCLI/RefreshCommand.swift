@@ -16,7 +16,8 @@ struct RefreshCommand: AsyncParsableCommand {
 
             Exit codes: 0 refreshed (or scheduled, with --no-wait); 1 tried and failed (status and error \
             on stderr); 2 no such grant, or it waits for a person; 69 the daemon is not running; \
-            77 not allowed to use the socket; 70 an unexpected answer.
+            77 not allowed to use the socket, or the daemon's [[api_client]] rules do not allow this \
+            user; 70 an unexpected answer.
             """)
 
     @OptionGroup var config: ConfigOption
@@ -38,6 +39,7 @@ struct RefreshCommand: AsyncParsableCommand {
         } catch {
             throw DaemonConnection.fail("refresh", error)
         }
+        if answer.status == 403 { throw DaemonConnection.forbidden("refresh", answer) }
         guard answer.status == 200 || answer.status == 404,
               let result = (DaemonConnection.object(answer)["results"] as? [[String: Any]])?.first
         else {

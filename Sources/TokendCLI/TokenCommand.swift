@@ -14,8 +14,8 @@ struct TokenCommand: AsyncParsableCommand {
             A token with less than 5 seconds left is never printed.
 
             Exit codes: 0 printed; 1 the grant has no valid access token now (its status and why on \
-            stderr); 2 no such grant; 69 the daemon is not running; 77 not allowed to use the socket; \
-            70 an unexpected answer.
+            stderr); 2 no such grant; 69 the daemon is not running; 77 not allowed to use the socket, or \
+            the daemon's [[api_client]] rules do not allow this user; 70 an unexpected answer.
             """)
 
     @OptionGroup var config: ConfigOption
@@ -25,10 +25,11 @@ struct TokenCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (organisation, kind, subject) = try grant.required(by: "token")
-        let connection = DaemonConnection(configuration: try config.load(secrets: .skip))
+        // Without secrets: a member of the API group needs neither the key nor a client secret.
+        let client = DaemonConnection(configuration: try config.load(secrets: .skip)).client
         let answer: DaemonClient.Answer
         do {
-            answer = try await connection.client.send(.GET, DaemonConnection.grantPath(organisation: organisation, kind: kind, subject: subject) + "/token")
+            answer = try await client.send(.GET, DaemonConnection.grantPath(organisation: organisation, kind: kind, subject: subject) + "/token")
         } catch {
             throw DaemonConnection.fail("token", error)
         }
@@ -47,6 +48,8 @@ struct TokenCommand: AsyncParsableCommand {
         case 404:
             printError("imanage-tokend token: \(object["reason"] as? String ?? "no such grant")")
             throw DaemonConnection.Exit.noGrant
+        case 403:
+            throw DaemonConnection.forbidden("token", answer)
         default:
             printError("imanage-tokend token: the daemon answered HTTP \(answer.status): \(object["reason"] as? String ?? "")")
             throw DaemonConnection.Exit.unexpected

@@ -31,6 +31,10 @@ public struct TokendConfiguration: Sendable {
     /// The pre-registered application used by organisations with `use_default_configuration`.
     public var cloudApplication: ClientCredentialsConfig?
     public var organisations: [OrganisationConfig]
+    /// `api_socket_group`: the group given the API socket; `nil` when not written (`imanage-tokend`).
+    public var apiSocketGroup: String? = nil
+    /// `[[api_client]]`: who may do what with the token API; empty means the default rules.
+    public var apiClients: [APIClientRule] = []
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import TokendConfig
 import TokendEngine
+import TokendHTTP
 import TokendPolicy
 import TokendStore
 
@@ -29,10 +30,11 @@ public final class TokendWebServer: Sendable {
     /// - Parameters:
     ///   - engine: gives the running organisations (after SIGHUP reloads) and schedules new grants.
     ///   - listen: where to listen; by default the configuration's `listen`.
+    ///   - limits: what the listener lets clients take (tests make the idle timeout short).
     ///   - now: the clock (tests move it to expire a `state`).
     public static func start(
         configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, engine: RefreshEngine,
-        logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600,
+        logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600, limits: ListenerLimits = .web,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TokendWebServer {
         // The pages seal their cookies with a key derived from the token key: never without one.
@@ -63,8 +65,10 @@ public final class TokendWebServer: Sendable {
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
+        // Idle timeout, connection limit, request and header sizes: ListenerLimits.web.
         let application = Application(
             router: router,
+            server: .limited(limits, logger: serverLogger),
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 listeningContinuation.yield(channel.localAddress?.port ?? 0)

@@ -4,6 +4,7 @@ import IManageEmulator
 import Logging
 import TokendAPI
 import TokendConfig
+import TokendHTTP
 import TokendEngine
 import TokendPolicy
 import TokendStore
@@ -21,9 +22,14 @@ struct APIFixture {
     var socketPath: String { server.socketPath }
     var daemon: DaemonClient { DaemonClient(socketPath: socketPath) }
 
+    /// - Parameters:
+    ///   - socketGroup: the API socket's group; `nil` for the configuration's (`api_socket_group`, else `imanage-tokend`).
+    ///   - directoryMode: 0700 (private: a missing group is only a note), or e.g. 0755 so another uid reaches the socket.
+    ///   - topLevel, tables: configuration lines added before the first table, and at the end.
     static func start(
-        accessTokenLifetime: Int = 6, minimumInterval: Double = 0.5, socketGroup: String = SocketPermissions.defaultGroup,
-        libraries: [String] = ["ACTIVE"]
+        accessTokenLifetime: Int = 6, minimumInterval: Double = 0.5, socketGroup: String? = nil,
+        libraries: [String] = ["ACTIVE"], directoryMode: Int = 0o700, topLevel: String = "", tables: String = "",
+        limits: ListenerLimits = .api
     ) async throws -> APIFixture {
         var emulatorConfiguration = EmulatorConfiguration.demo
         emulatorConfiguration.port = 0
@@ -33,6 +39,7 @@ struct APIFixture {
         // Short: a Unix socket path must fit in 108 bytes.
         let directory = URL(fileURLWithPath: "/tmp/tokend-api-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, mode_t(directoryMode))
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
@@ -41,6 +48,7 @@ struct APIFixture {
             key_file = "token.key"
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
+            \(topLevel)
             [refresh]
             minimum_interval_seconds = \(minimumInterval)
             backoff_initial_seconds = 1
@@ -65,9 +73,11 @@ struct APIFixture {
             client_id = "tokend-demo"
             client_secret_file = "secret"
             customer_id = "1"
+            \(tables)
             """
         let configPath = directory.appendingPathComponent("tokend.toml").path
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        chmod(configPath, 0o644)
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
         let store = try GrantStore(path: configuration.database, key: key)
         for library in libraries {
@@ -77,9 +87,19 @@ struct APIFixture {
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:test", logger: Logger(label: "test"))
         try await engine.start()
         let runner = Task { await engine.run() }
-        let server = try await TokenAPIServer.start(
-            socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), group: socketGroup,
-            logger: Logger(label: "test"))
+        let server: TokenAPIServer
+        do {
+            server = try await TokenAPIServer.start(
+                socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), group: socketGroup,
+                limits: limits, logger: Logger(label: "test"))
+        } catch {
+            engine.stop()
+            await runner.value
+            await client.shutdown()
+            await emulator.stop()
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
         return APIFixture(emulator: emulator, store: store, client: client, engine: engine, server: server, directory: directory, runner: runner)
     }
 

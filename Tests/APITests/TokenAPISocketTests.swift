@@ -27,9 +27,31 @@ struct TokenAPISocketTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
-    @Test("a group that does not exist keeps the process's group, still 0660")
+    @Test("a missing group is an error at start, unless the socket's directory is private to the daemon's user")
     func missingGroup() async throws {
-        let fixture = try await APIFixture.start(socketGroup: "no-such-group-\(getpid())")
+        let missing = "no-such-group-\(getpid())"
+        // A shared directory: nobody in the group could connect, so the daemon does not start.
+        do {
+            _ = try await APIFixture.start(socketGroup: missing, directoryMode: 0o755)
+            Issue.record("the API started without its group in a shared directory")
+        } catch let error as APIServerError {
+            guard case .socketGroupMissing(_, let group, true) = error else { throw error }
+            #expect(group == missing)
+            #expect(error.description.contains("api_socket_group"))
+        }
+        // The default group, missing, in a shared directory: the message says how to get out.
+        if SocketPermissions.groupID(named: SocketPermissions.defaultGroup) == nil {
+            do {
+                _ = try await APIFixture.start(directoryMode: 0o755)
+                Issue.record("the API started without its group in a shared directory")
+            } catch let error as APIServerError {
+                guard case .socketGroupMissing(_, _, false) = error else { throw error }
+                #expect(error.description.contains("create it"))
+                #expect(error.description.contains("0700"))
+            }
+        }
+        // A private directory (as scripts/demo makes it): only a note; the socket keeps our group.
+        let fixture = try await APIFixture.start(socketGroup: missing, directoryMode: 0o700)
         defer { Task { await fixture.stop() } }
         var info = stat()
         #expect(lstat(fixture.socketPath, &info) == 0)

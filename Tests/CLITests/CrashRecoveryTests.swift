@@ -31,6 +31,7 @@ struct CrashRecoveryTests {
     func killDuringRefresh() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
         defer { try? FileManager.default.removeItem(at: directory) }
         let port = Int.random(in: 30_000...60_000)
         let base = "http://127.0.0.1:\(port)"

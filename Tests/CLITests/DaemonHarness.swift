@@ -16,6 +16,7 @@ final class DaemonHarness {
     init(accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5, emulatorArguments: [String] = [], organisationExtra: String = "") async throws {
         directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
         let port = Int.random(in: 30_000...60_000)
         base = "http://127.0.0.1:\(port)"
         emulator = Process()

@@ -14,6 +14,7 @@ struct DatabaseFileModeTests {
     func readOnlySharedMemoryFileIsMended() throws {
         let directory = URL(fileURLWithPath: "/tmp/tokend-mode-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("token.key").path
         _ = FileManager.default.createFile(atPath: key, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),

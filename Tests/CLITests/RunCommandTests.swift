@@ -7,6 +7,7 @@ struct RunCommandTests {
     func minimalConfiguration() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
         _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path,
             contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])

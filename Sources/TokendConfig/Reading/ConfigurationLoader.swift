@@ -8,6 +8,7 @@ struct ConfigurationLoader {
     static let knownTopLevelKeys = [
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
+        "api_socket_group", "api_client",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -51,14 +52,18 @@ struct ConfigurationLoader {
         let cloudApplication = cloudTable.flatMap { ClientCredentialsReader(table: $0, files: files).readCloudApplication() }
         let organisations = readOrganisations(root, cloudApplication: cloudApplication, hasCloudApplicationTable: root.contains("cloud_application"))
         OrganisationSharingRules(problems: problems).check(organisations)
+        let apiClientReader = APIClientReader(root: root, problems: problems)
+        let (apiSocketGroup, apiClients) = (apiClientReader.readSocketGroup(), apiClientReader.read())
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
         }
-        return TokendConfiguration(
+        var configuration = TokendConfiguration(
             path: path, database: database, key: key.key, keyFile: key.path, publicURL: publicURL,
             listen: listen, apiSocket: apiSocket, caFile: caFile, refresh: refresh,
             cloudApplication: cloudApplication, organisations: organisations)
+        (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
+        return configuration
     }
 
     // MARK: The file

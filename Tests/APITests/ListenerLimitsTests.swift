@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Testing
+import TokendAPI
+import TokendHTTP
+
+/// The limits both listeners share (`ListenerLimits`): idle timeout, connection limit, request
+/// size. Over TCP with a small server built as the web pages build theirs, and over the token
+/// API's Unix socket.
+@Suite("Listener limits: idle timeout, connections, request size", .serialized)
+struct ListenerLimitsTests {
+    /// A one-route server on 127.0.0.1, port from the kernel, held to `limits`.
+    final class SmallServer: Sendable {
+        let port: Int
+        private let stopServer: @Sendable () async -> Void
+
+        init(limits: ListenerLimits) async throws {
+            let router = Router()
+            router.get("/hello") { _, _ in "hello" }
+            router.post("/echo") { request, _ in
+                var request = request
+                return "\(try await request.collectBody(upTo: 1 << 20).readableBytes)"
+            }
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            let application = Application(
+                router: router, server: .limited(limits, logger: logger),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+            let task = Task { try await application.runService() }
+            var iterator = ports.makeAsyncIterator()
+            port = await iterator.next() ?? 0
+            stopServer = { task.cancel(); _ = try? await task.value }
+        }
+
+        func stop() async { await stopServer() }
+    }
+
+    @Test("clients that connect and send nothing are closed after the idle timeout, and a real client is served meanwhile")
+    func idleClients() async throws {
+        let server = try await SmallServer(limits: ListenerLimits(idleTimeout: .milliseconds(500), maximumConnections: 16))
+        defer { Task { await server.stop() } }
+        let idle = try (0..<8).map { _ in try RawConnection(port: server.port) }
+        // A real client is answered while they sit there.
+        let real = try RawConnection(port: server.port)
+        #expect(real.request(RawConnection.get("/hello")) == 200)
+        // Each idle one is closed by the server, well within a bounded wait.
+        let started = Date()
+        for connection in idle { #expect(connection.read(within: 5) == .closed) }
+        #expect(Date().timeIntervalSince(started) < 4)
+        // And a new client is served after.
+        #expect(try RawConnection(port: server.port).request(RawConnection.get("/hello")) == 200)
+    }
+
+    @Test("a connection over the limit is closed at once; those open go on being served")
+    func connectionLimit() async throws {
+        let server = try await SmallServer(limits: ListenerLimits(idleTimeout: .seconds(30), maximumConnections: 3))
+        defer { Task { await server.stop() } }
+        let open = try (0..<3).map { _ in try RawConnection(port: server.port) }
+        for connection in open { #expect(connection.request(RawConnection.get("/hello")) == 200) }
+        let over = try RawConnection(port: server.port)
+        #expect(over.read(within: 3) == .closed)
+        for connection in open { #expect(connection.request(RawConnection.get("/hello")) == 200) }
+        // A slot freed is a slot again.
+        open[0].send(RawConnection.get("/hello", keepAlive: false))
+        _ = open[0].read(within: 3)
+        #expect(open[0].read(within: 3) == .closed)
+        var served = false
+        for _ in 0..<20 where !served {
+            served = try RawConnection(port: server.port).request(RawConnection.get("/hello"), within: 2) == 200
+            if !served { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(served)
+    }
+
+    @Test("a body over the limit gets 413, by length or chunked, and the server keeps serving")
+    func bodyLimit() async throws {
+        let server = try await SmallServer(limits: ListenerLimits(maximumConnections: 16, maximumBodySize: 1024))
+        defer { Task { await server.stop() } }
+        let small = try RawConnection(port: server.port)
+        #expect(small.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789") == 200)
+        let large = try RawConnection(port: server.port)
+        #expect(large.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "a", count: 5000)) == 413)
+        let chunk = String(repeating: "b", count: 2000)
+        let chunked = try RawConnection(port: server.port)
+        #expect(chunked.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n\(chunk)\r\n0\r\n\r\n") == 413)
+        #expect(try RawConnection(port: server.port).request(RawConnection.get("/hello")) == 200)
+        #expect(small.request(RawConnection.get("/hello")) == 200)
+    }
+
+    @Test("the token API: a body over 64 KiB gets 413 as JSON; idle and over-limit clients do not stop a real one")
+    func tokenAPI() async throws {
+        let fixture = try await APIFixture.start(limits: ListenerLimits(idleTimeout: .milliseconds(500), maximumConnections: 4))
+        defer { Task { await fixture.stop() } }
+        let large = try RawConnection(unixPath: fixture.socketPath)
+        large.send("POST /v1/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n")
+        guard case .data(let answer) = large.read(within: 5) else {
+            Issue.record("no answer to a large body")
+            return
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 413"))
+        #expect(answer.contains(#""error": "too_large""#))
+        #expect(try await fixture.daemon.send(.GET, "/v1/status").status == 200)
+
+        let idle = try (0..<4).map { _ in try RawConnection(unixPath: fixture.socketPath) }
+        let over = try RawConnection(unixPath: fixture.socketPath)
+        #expect(over.read(within: 3) == .closed)
+        for connection in idle { #expect(connection.read(within: 5) == .closed) }
+        #expect(try await fixture.daemon.send(.GET, "/v1/status").status == 200)
+    }
+}

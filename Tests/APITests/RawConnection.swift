@@ -1,0 +1,77 @@
+import Foundation
+
+/// A blocking client socket for listener tests: connect over TCP or a Unix socket, send raw
+/// bytes, read with a bounded wait. Closed when released.
+final class RawConnection {
+    let fd: Int32
+
+    /// Connects to `127.0.0.1:port`.
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    /// Connects to the Unix socket at `path`.
+    init(unixPath path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { return }
+            sent += n
+        }
+    }
+
+    enum ReadResult: Equatable {
+        /// Bytes arrived.
+        case data(String)
+        /// The server closed the connection (or reset it).
+        case closed
+        /// Nothing within the wait.
+        case timedOut
+    }
+
+    /// Reads what arrives within `seconds` (until the first bytes, then what follows at once).
+    func read(within seconds: Double) -> ReadResult {
+        var waitFor = timeval(tv_sec: Int(seconds), tv_usec: suseconds_t((seconds - Double(Int(seconds))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &waitFor, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n > 0 { return .data(String(decoding: buffer.prefix(n), as: UTF8.self)) }
+        if n == 0 || errno == ECONNRESET { return .closed }
+        return .timedOut
+    }
+
+    /// Sends one request and reads its answer: the status code, or `nil` when the connection closed.
+    func request(_ text: String, within seconds: Double = 5) -> Int? {
+        send(text)
+        guard case .data(let answer) = read(within: seconds) else { return nil }
+        let parts = answer.split(separator: " ", maxSplits: 2)
+        return parts.count > 1 ? Int(parts[1]) : nil
+    }
+
+    static func get(_ path: String, keepAlive: Bool = true) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(keepAlive ? "" : "Connection: close\r\n")\r\n"
+    }
+}
