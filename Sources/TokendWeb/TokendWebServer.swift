@@ -15,11 +15,14 @@ import TokendStore
 public final class TokendWebServer: Sendable {
     /// The port listened on (the one picked when `listen` asked for port 0).
     public let port: Int
+    /// The sign-ins in progress (tests read how many spent states it remembers).
+    let states: AuthorisationStates
     private let serviceGroup: ServiceGroup
     private let runTask: Task<Void, any Error>
 
-    private init(port: Int, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+    private init(port: Int, states: AuthorisationStates, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
         self.port = port
+        self.states = states
         self.serviceGroup = serviceGroup
         self.runTask = runTask
     }
@@ -35,6 +38,7 @@ public final class TokendWebServer: Sendable {
         logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TokendWebServer {
+        let tokenKey = configuration.key.reveal()
         let environment = WebEnvironment(
             publicURL: configuration.publicURL, redirectURL: configuration.redirectURL,
             secureCookies: configuration.publicURL.scheme?.lowercased() == "https",
@@ -42,17 +46,20 @@ public final class TokendWebServer: Sendable {
             flow: AuthorisationFlow(
                 client: client, store: store, policy: RefreshPolicy(settings: configuration.refresh),
                 redirectURL: configuration.redirectURL),
-            states: AuthorisationStateStore(lifetime: stateLifetime),
-            sessions: SessionSigner(tokenKey: configuration.key.reveal()),
+            states: AuthorisationStates(tokenKey: tokenKey, lifetime: stateLifetime),
+            sessions: SessionSigner(tokenKey: tokenKey),
+            failureNotes: CookieSealer(tokenKey: tokenKey, purpose: "callback failure cookie v1"),
             logger: logger, now: now)
 
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD is answered as GET, without the body.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeaders(
             authorizeOrigins: { Array(Set(engine.organisations.map { WebEnvironment.origin(of: $0.authorizationBase) })).sorted() },
             logger: logger))
         router.get("/static/tokend.css") { _, _ in Stylesheet.response }
         AuthoriseRoutes(environment: environment).register(on: router)
         CallbackRoute(environment: environment).register(on: router)
+        FailureRoute(environment: environment).register(on: router)
         MeRoutes(environment: environment).register(on: router)
         TrackerRoutes(environment: environment).register(on: router)
 
@@ -86,7 +93,7 @@ public final class TokendWebServer: Sendable {
             }
             throw WebServerError.cannotListen(address: address.description, reason: reason)
         }
-        return TokendWebServer(port: port, serviceGroup: serviceGroup, runTask: runTask)
+        return TokendWebServer(port: port, states: environment.states, serviceGroup: serviceGroup, runTask: runTask)
     }
 
     /// Stops listening and returns once the server is down.
