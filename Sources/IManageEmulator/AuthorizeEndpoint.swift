@@ -3,6 +3,16 @@ import Hummingbird
 /// `GET` and `POST /auth/oauth2/authorize`: the sign-in page and its form.
 struct AuthorizeEndpoint: Sendable {
     let core: EmulatorCore
+    var issuer: EmulatorConfiguration.IssuerParameter = .none
+
+    /// The `iss` pair added to every redirect back to the client, if any.
+    private func issuerPairs(_ request: Request) -> [(String, String)] {
+        switch issuer {
+        case .none: []
+        case .own: [("iss", "http://" + (request.head.authority ?? "127.0.0.1"))]
+        case .fixed(let value): [("iss", value)]
+        }
+    }
 
     func register(on router: Router<EmulatorRequestContext>) {
         router.get("/auth/oauth2/authorize") { request, context in
@@ -22,7 +32,7 @@ struct AuthorizeEndpoint: Sendable {
         } catch {
             return reject("The request's parameters are malformed or repeated.")
         }
-        return answer(parameters: parameters) { authorization, _ in
+        return answer(parameters: parameters, issuer: issuerPairs(request)) { authorization, _ in
             core.counters.record(.authorize, .success)
             return HTTPAnswers.html(SignInPage.form(for: authorization, email: authorization.loginHint, error: nil))
         }
@@ -38,12 +48,13 @@ struct AuthorizeEndpoint: Sendable {
         } catch {
             return reject("The submitted form is malformed or too large.")
         }
-        return answer(parameters: parameters) { authorization, state in
+        let iss = issuerPairs(request)
+        return answer(parameters: parameters, issuer: iss) { authorization, state in
             if parameters["action"] == "deny" {
                 core.counters.record(.authorize, .accessDenied)
                 return HTTPAnswers.redirect(to: authorization.redirect(with: [
                     ("error", "access_denied"), ("error_description", "the user denied access"),
-                ]))
+                ] + iss))
             }
             let email = parameters["email"] ?? ""
             let password = parameters["password"] ?? ""
@@ -64,14 +75,14 @@ struct AuthorizeEndpoint: Sendable {
                 userID: userID, clientID: authorization.clientID, redirectURI: authorization.redirectURI,
                 codeChallenge: authorization.codeChallenge)
             core.counters.record(.authorize, .success)
-            return HTTPAnswers.redirect(to: authorization.redirect(with: [("code", code.text)]))
+            return HTTPAnswers.redirect(to: authorization.redirect(with: [("code", code.text)] + iss))
         }
     }
 
     /// Checks the parameters; a bad client or redirect URI gets a 400 page, a bad response
     /// type or PKCE parameter an error redirect, and a good request is handed to `serve`.
     private func answer(
-        parameters: [String: String],
+        parameters: [String: String], issuer: [(String, String)],
         serve: (AuthorizationRequest, inout EmulatorState) -> Response
     ) -> Response {
         core.state.withLock { state in
@@ -87,7 +98,7 @@ struct AuthorizeEndpoint: Sendable {
                 core.counters.record(.authorize, error.code == "invalid_request" ? .invalidRequest : .unsupportedResponseType)
                 return HTTPAnswers.redirect(to: authorization.redirect(with: [
                     ("error", error.code), ("error_description", error.description),
-                ]))
+                ] + issuer))
             }
             return serve(authorization, &state)
         }

@@ -93,6 +93,18 @@ public struct EmulatorConfiguration: Sendable {
     /// Whether to keep every token, code and PKCE verifier that passes through, for a test
     /// that searches a client's output for them (``IssuedSecrets``). Off: nothing is kept.
     public var recordsSecrets: Bool = false
+    /// The `iss` parameter (RFC 9207) of the authorization responses; iManage documents none.
+    public var issuerParameter: IssuerParameter = .none
+
+    /// What the authorization responses carry as `iss`.
+    public enum IssuerParameter: Sendable, Equatable {
+        /// No `iss`, as iManage documents it.
+        case none
+        /// The emulator's own address (`http://` and the request's host), as an honest server sends it.
+        case own
+        /// This value, as a server in a mix-up attack would send its own (another) issuer.
+        case fixed(String)
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, customerID: String = "1",

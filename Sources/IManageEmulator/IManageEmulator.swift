@@ -48,7 +48,7 @@ public final class IManageEmulator: Sendable {
         }()
         let core = EmulatorCore(configuration)
         let router = Router(context: EmulatorRequestContext.self)
-        AuthorizeEndpoint(core: core).register(on: router)
+        AuthorizeEndpoint(core: core, issuer: configuration.issuerParameter).register(on: router)
         TokenEndpoint(core: core).register(on: router)
         APIEndpoints(core: core).register(on: router)
         ControlAPI(core: core).register(on: router)

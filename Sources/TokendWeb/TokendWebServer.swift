@@ -16,11 +16,14 @@ import TokendStore
 public final class TokendWebServer: Sendable {
     /// The port listened on (the one picked when `listen` asked for port 0).
     public let port: Int
+    /// The sign-ins in progress (tests read how many spent states it remembers).
+    let states: AuthorisationStates
     private let serviceGroup: ServiceGroup
     private let runTask: Task<Void, any Error>
 
-    private init(port: Int, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+    private init(port: Int, states: AuthorisationStates, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
         self.port = port
+        self.states = states
         self.serviceGroup = serviceGroup
         self.runTask = runTask
     }
@@ -37,8 +40,8 @@ public final class TokendWebServer: Sendable {
         logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600, limits: ListenerLimits = .web,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TokendWebServer {
-        // The pages seal their cookies with a key derived from the token key: never without one.
-        guard let key = configuration.key?.reveal() else { throw StoreError.noKey(path: configuration.database) }
+        // The pages seal their cookies with keys derived from the token key: never without one.
+        guard let tokenKey = configuration.key?.reveal() else { throw StoreError.noKey(path: configuration.database) }
         let environment = WebEnvironment(
             publicURL: configuration.publicURL, redirectURL: configuration.redirectURL,
             secureCookies: configuration.publicURL.scheme?.lowercased() == "https",
@@ -47,17 +50,20 @@ public final class TokendWebServer: Sendable {
                 client: client,
                 admission: GrantAdmission(store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh)),
                 redirectURL: configuration.redirectURL),
-            states: AuthorisationStateStore(lifetime: stateLifetime),
-            sessions: SessionSigner(tokenKey: key),
+            states: AuthorisationStates(tokenKey: tokenKey, lifetime: stateLifetime),
+            sessions: SessionSigner(tokenKey: tokenKey),
+            failureNotes: CookieSealer(tokenKey: tokenKey, purpose: "callback failure cookie v1"),
             logger: logger, now: now)
 
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD is answered as GET, without the body.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeaders(
             authorizeOrigins: { Array(Set(engine.organisations.map { WebEnvironment.origin(of: $0.authorizationBase) })).sorted() },
             logger: logger))
         router.get("/static/tokend.css") { _, _ in Stylesheet.response }
         AuthoriseRoutes(environment: environment).register(on: router)
         CallbackRoute(environment: environment).register(on: router)
+        FailureRoute(environment: environment).register(on: router)
         MeRoutes(environment: environment).register(on: router)
         TrackerRoutes(environment: environment).register(on: router)
 
@@ -93,7 +99,7 @@ public final class TokendWebServer: Sendable {
             }
             throw WebServerError.cannotListen(address: address.description, reason: reason)
         }
-        return TokendWebServer(port: port, serviceGroup: serviceGroup, runTask: runTask)
+        return TokendWebServer(port: port, states: environment.states, serviceGroup: serviceGroup, runTask: runTask)
     }
 
     /// Stops listening and returns once the server is down.

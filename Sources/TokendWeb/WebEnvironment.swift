@@ -8,7 +8,7 @@ import TokendPolicy
 import TokendStore
 
 /// What every route needs: the running configuration (through the engine, so SIGHUP reloads
-/// apply), the store, the flow, the pending states, the cookie signer, the log and the clock.
+/// apply), the store, the flow, the sign-ins in progress, the cookie sealers, the log and the clock.
 struct WebEnvironment: Sendable {
     let publicURL: URL
     let redirectURL: URL
@@ -17,8 +17,10 @@ struct WebEnvironment: Sendable {
     let store: GrantStore
     let engine: RefreshEngine
     let flow: AuthorisationFlow
-    let states: AuthorisationStateStore
+    let states: AuthorisationStates
     let sessions: SessionSigner
+    /// Seals the failure shown on `/oauth/failed` after a callback (``FailureNote``).
+    let failureNotes: CookieSealer
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -43,16 +45,6 @@ struct WebEnvironment: Sendable {
 
     // MARK: Cookies
 
-    static let flowCookie = "tokend_flow"
-
-    /// The cookie binding authorisations to this browser: kept when present, otherwise new.
-    func flowBinding(_ request: Request) -> String {
-        if let value = request.cookies[Self.flowCookie]?.value, value.count == 43, Base64URL.decode(value) != nil {
-            return value
-        }
-        return RandomToken.make()
-    }
-
     /// SameSite=Lax, not Strict: the callback and the redirect after it arrive as a navigation
     /// started on iManage's site, and Strict cookies would not be sent with them. Every POST
     /// carries a CSRF token besides.
@@ -60,8 +52,13 @@ struct WebEnvironment: Sendable {
         Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    func flowCookie(_ binding: String) -> Cookie {
-        cookie(Self.flowCookie, value: binding, path: "/oauth/callback", maxAge: Int(states.lifetime))
+    /// The cookie of a sign-in in progress (see ``AuthorisationStates``): sent back with the callback only.
+    func flowCookie(_ started: AuthorisationStates.Started) -> Cookie {
+        cookie(started.cookieName, value: started.cookieValue, path: "/oauth/callback", maxAge: Int(states.lifetime))
+    }
+
+    func clearedFlowCookie(_ name: String) -> Cookie {
+        cookie(name, value: "", path: "/oauth/callback", maxAge: 0)
     }
 
     func sessionCookie(_ session: WebSession) -> Cookie {
@@ -104,23 +101,25 @@ struct WebEnvironment: Sendable {
 
     // MARK: Sending people to iManage
 
-    /// Registers a pending authorisation and builds the redirect to the organisation's authorize URL.
+    /// Seals a new pending authorisation into its cookie and builds the redirect to the
+    /// organisation's authorize URL. The `state` and the cookie are always made here, never
+    /// taken from the browser; nothing is kept in the daemon.
     func startAuthorisation(
-        _ purpose: AuthorisationPurpose, organisation: OrganisationConfig, binding: String, loginHint: String? = nil
-    ) -> Response {
+        _ purpose: AuthorisationPurpose, organisation: OrganisationConfig, loginHint: String? = nil
+    ) throws(WebFailure) -> Response {
         let pkce = organisation.pkce ? PKCEPair() : nil
-        let state = states.begin(PendingAuthorisation(
-            organisation: organisation.name, purpose: purpose, codeVerifier: pkce?.verifier,
-            bindingHash: AuthorisationStateStore.bindingHash(binding), createdAt: now()))
+        guard let started = states.begin(PendingAuthorisation(
+            organisation: organisation.name, purpose: purpose, codeVerifier: pkce?.verifier, createdAt: now()))
+        else { throw WebFailure.internalError }
         var parameters: [(String, String)] = [
             ("response_type", "code"), ("client_id", organisation.clientID),
-            ("redirect_uri", redirectURL.absoluteString), ("state", state), ("scope", "user"),
+            ("redirect_uri", redirectURL.absoluteString), ("state", started.state), ("scope", "user"),
         ]
         if let pkce { parameters += [("code_challenge", pkce.challenge), ("code_challenge_method", "S256")] }
         if let loginHint { parameters.append(("login_hint", loginHint)) }
         let location = organisation.authorizeURL.absoluteString + "?" + FormCoding.encode(parameters)
         var response = Response(status: .seeOther, headers: [.location: location])
-        response.setCookie(flowCookie(binding))
+        response.setCookie(flowCookie(started))
         return response
     }
 
@@ -136,5 +135,37 @@ struct WebEnvironment: Sendable {
             logger.notice("web page refused: \(error.title)", metadata: metadata)
             return PageRenderer.failure(error, organisation: organisation)
         }
+    }
+
+    /// Runs the callback's body like ``respond(organisation:_:)``, but a failure is not shown at the
+    /// callback's address (which holds the code and state): the answer is a redirect to
+    /// `/oauth/failed`, with the failure sealed in a short-lived cookie.
+    func respondAfterCallback(
+        organisation: String?, _ body: () async throws(WebFailure) -> Response
+    ) async -> Response {
+        do throws(WebFailure) {
+            return try await body()
+        } catch {
+            var metadata: Logger.Metadata = ["TOKEND_WEB_FAILURE": "\(error.reason)"]
+            if let organisation { metadata["TOKEND_ORGANISATION"] = "\(organisation)" }
+            logger.notice("web page refused: \(error.title)", metadata: metadata)
+            return failureRedirect(error, organisation: organisation)
+        }
+    }
+
+    /// A 303 to `/oauth/failed` that shows `failure` there.
+    func failureRedirect(_ failure: WebFailure, organisation: String?) -> Response {
+        guard let json = try? JSONEncoder().encode(FailureNote(failure, organisation: organisation)),
+              let sealed = failureNotes.seal(json, boundTo: FailureNote.cookieName)
+        else { return PageRenderer.failure(failure, organisation: organisation) }
+        var response = PageRenderer.redirect(to: FailureNote.path)
+        response.setCookie(cookie(FailureNote.cookieName, value: sealed, path: FailureNote.path, maxAge: FailureNote.lifetime))
+        return response
+    }
+
+    /// The failure sealed in the browser's `/oauth/failed` cookie, when there is a good one.
+    func failureNote(_ request: Request) -> FailureNote? {
+        guard let json = failureNotes.open(request.cookies[FailureNote.cookieName]?.value, boundTo: FailureNote.cookieName) else { return nil }
+        return try? JSONDecoder().decode(FailureNote.self, from: json)
     }
 }

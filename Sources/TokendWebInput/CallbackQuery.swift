@@ -29,6 +29,14 @@ public enum CallbackQuery: Sendable, Equatable {
         return .code(state: state, code: code)
     }
 
+    /// The query's decision and its `iss` parameter (RFC 9207), from one reading of the query:
+    /// `issuer` is nil when `iss` is absent, and the value as sent (perhaps empty) when present.
+    /// Compare it with ``IssuerIdentifier/same(_:as:)``.
+    public static func readWithIssuer(_ query: String) throws(FormError) -> (decision: CallbackQuery, issuer: String?) {
+        let fields = try WebForm.parse(query)
+        return (decide(fields), fields["iss"])
+    }
+
     /// The state to look up, when there is one.
     public var state: String? {
         switch self {

@@ -39,4 +39,39 @@ struct CallbackQueryTests {
         dump(query, to: &dumped)
         #expect(!dumped.contains("secret"))
     }
+
+    @Test func theIssuerIsReadWhenPresentAndNilWhenAbsent() throws {
+        let read = try CallbackQuery.readWithIssuer("code=c1&state=s1&iss=https%3A%2F%2Fcloudimanage.com")
+        #expect(read.decision == .code(state: "s1", code: "c1"))
+        #expect(read.issuer == "https://cloudimanage.com")
+        #expect(try CallbackQuery.readWithIssuer("code=c1&state=s1").issuer == nil)
+        #expect(try CallbackQuery.readWithIssuer("error=access_denied&state=s1&iss=").issuer == "")
+        #expect(throws: FormError.repeated(name: "iss")) { try CallbackQuery.readWithIssuer("state=s1&iss=a&iss=b") }
+    }
+}
+
+/// RFC 9207's comparison of issuers: scheme and host case, the default port and a trailing slash do not matter.
+@Suite("Issuer identifiers: normalised, then compared")
+struct IssuerIdentifierTests {
+    @Test func theSameServerWrittenDifferently() {
+        let expected = "https://cloudimanage.com"
+        for same in ["https://cloudimanage.com", "HTTPS://CloudIManage.COM", "https://cloudimanage.com:443", "https://cloudimanage.com/",
+                     "https://cloudimanage.com:0443"] {
+            #expect(IssuerIdentifier.same(same, as: expected), "\(same)")
+        }
+        #expect(IssuerIdentifier.same("http://127.0.0.1:80/", as: "http://127.0.0.1"))
+        #expect(IssuerIdentifier.same("http://[::1]:8080", as: "http://[::1]:8080/"))
+        #expect(IssuerIdentifier.normalised("HTTPS://Work.Example:8443/Tenant/") == "https://work.example:8443/Tenant")
+    }
+
+    @Test func anotherServerOrNoIssuerAtAll() {
+        let expected = "https://cloudimanage.com"
+        for other in ["https://cloudimanage.com.evil.example", "http://cloudimanage.com", "https://cloudimanage.com:8443",
+                      "https://evil.example/https://cloudimanage.com", "https://cloudimanage.com/other", "", "cloudimanage.com",
+                      "https://user@cloudimanage.com", "https://cloudimanage.com?x=1", "https://cloudimanage.com#x", "ftp://cloudimanage.com",
+                      "https://cloudimanage.com:", "https://cloudimanage.com:99999", "https://cloudimanage.com:-1", "https://", "https://[::1",
+                      "https://cloud imanage.com", "https://cloudimanage.com\u{0}", String(repeating: "a", count: 5000)] {
+            #expect(!IssuerIdentifier.same(other, as: expected), "\(other.prefix(60))")
+        }
+    }
 }

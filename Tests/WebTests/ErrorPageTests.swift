@@ -21,6 +21,36 @@ extension WebPageTests {
             }
         }
 
+        @Test("a failure after the callback is shown at a clean address, and the sign-in's cookie is cleared")
+        func failureAtACleanAddress() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
+                let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
+                let code = try #require(queryItems(of: back)["code"])
+                let state = try #require(queryItems(of: back)["state"])
+                _ = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
+
+                let answer = try await browser.get(back)
+                #expect(answer.status == 303, "the failure was shown at the callback's address: \(visibleText(answer.body))")
+                #expect(answer.location == "/oauth/failed")
+                for line in [answer.location ?? ""] + answer.setCookies {
+                    #expect(!line.contains(code) && !line.contains(state), "the code or state went on: \(line)")
+                }
+                let cleared = answer.setCookies(prefix: "tokend_flow_")
+                #expect(cleared.count == 1 && cleared.allSatisfy { $0.lowercased().contains("max-age=0") && $0.contains("Path=/oauth/callback") }, "\(cleared)")
+                let note = try #require(answer.setCookie("tokend_failure"))
+                #expect(note.contains("HttpOnly") && note.contains("Path=/oauth/failed") && note.lowercased().contains("max-age=300"), "\(note)")
+
+                let page = try await browser.get(fixture.base + "/oauth/failed")
+                expectPage(page, status: 502, "iManage could not be reached", "Authorise again")
+                expectPage(try await browser.get(fixture.base + "/oauth/failed"), status: 502, "iManage could not be reached")
+                let elsewhere = try await TestBrowser().get(fixture.base + "/oauth/failed")
+                expectPage(elsewhere, status: 404, "Nothing to show here")
+                #expect(try fixture.grants().isEmpty)
+            }
+        }
+
         @Test("denied consent")
         func deniedConsent() async throws {
             try await withWebFixture { fixture in
@@ -28,7 +58,7 @@ extension WebPageTests {
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "", action: "deny")
                 #expect(queryItems(of: back)["error"] == "access_denied")
-                expectPage(try await browser.get(back), status: 403, "Access was not allowed", "start again")
+                expectPage(try await fixture.failedCallback(browser, back), status: 403, "Access was not allowed", "start again")
                 #expect(try fixture.grants().isEmpty)
             }
         }
@@ -41,7 +71,7 @@ extension WebPageTests {
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
                 #expect(try await browser.get(back).status == 303)
                 let grantBefore = try fixture.store.record(for: .user("BOB", of: "demo"))
-                expectPage(try await browser.get(back), status: 400, "already used")
+                expectPage(try await fixture.failedCallback(browser, back), status: 400, "already used")
                 #expect(try fixture.grants().count == 1)
                 #expect(try fixture.store.record(for: .user("BOB", of: "demo"))?.updatedAt == grantBefore?.updatedAt)
             }
@@ -54,7 +84,7 @@ extension WebPageTests {
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
                 fixture.clock.advance(by: 11 * 60)
-                expectPage(try await browser.get(back), status: 400, "This sign-in has expired")
+                expectPage(try await fixture.failedCallback(browser, back), status: 400, "This sign-in has expired")
                 #expect(try fixture.grants().isEmpty)
             }
         }
@@ -65,10 +95,14 @@ extension WebPageTests {
                 let browser = TestBrowser()
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
-                expectPage(try await TestBrowser().get(back), status: 400, "started in another browser")
-                expectPage(try await browser.get(fixture.base + "/oauth/callback?code=abc&state=forged"), status: 400, "not known")
-                expectPage(try await browser.get(fixture.base + "/oauth/callback?code=abc"), status: 400, "no state")
+                expectPage(try await fixture.failedCallback(TestBrowser(), back), status: 400, "started in another browser")
+                expectPage(try await fixture.failedCallback(browser, fixture.base + "/oauth/callback?code=abc&state=forged"), status: 400, "not known")
+                expectPage(try await fixture.failedCallback(browser, fixture.base + "/oauth/callback?code=abc"), status: 400, "no state")
+                expectPage(try await fixture.failedCallback(browser, fixture.base + "/oauth/callback?code=a&code=b&state=x"), status: 400, "more than once")
                 #expect(try fixture.grants().isEmpty)
+                // The real browser can still finish its sign-in: the refusals above spent nothing.
+                #expect(try await browser.get(back).location == "/organisations/demo/me?authorised=1")
+                #expect(try fixture.grants().count == 1)
             }
         }
 
@@ -79,7 +113,7 @@ extension WebPageTests {
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
                 let state = try #require(queryItems(of: back)["state"])
-                let page = try await browser.get(fixture.base + "/oauth/callback?code=not-a-code&state=\(state)")
+                let page = try await fixture.failedCallback(browser, fixture.base + "/oauth/callback?code=not-a-code&state=\(state)")
                 expectPage(page, status: 502, "iManage refused the authorisation", "Authorise again")
                 #expect(try fixture.grants().isEmpty)
             }
@@ -93,7 +127,7 @@ extension WebPageTests {
                     let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                     let authorizeURL = try #require(start.location)
                     let state = try #require(queryItems(of: authorizeURL)["state"])
-                    let page = try await browser.get(fixture.base + "/oauth/callback?error=\(error)&state=\(state)")
+                    let page = try await fixture.failedCallback(browser, fixture.base + "/oauth/callback?error=\(error)&state=\(state)")
                     expectPage(page, status: 502, "iManage refused the request", "Authorise again")
                     #expect(page.body.contains(error) == shown)
                     #expect(page.body.contains(error.prefix(12)) == shown)
@@ -105,7 +139,9 @@ extension WebPageTests {
         @Test("the organisation's client secret refused")
         func clientRefused() async throws {
             try await withWebFixture { fixture in
-                let answer = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password", organisation: "wrong")
+                let browser = TestBrowser()
+                let answer = try await fixture.shownFailure(
+                    try await fixture.authoriseUser(browser, email: "bob@example.com", password: "bob-password", organisation: "wrong"), browser: browser)
                 expectPage(answer, status: 502, "refused this daemon's client credentials", "client_secret_file")
                 #expect(try fixture.grants().isEmpty)
             }
@@ -118,7 +154,7 @@ extension WebPageTests {
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
                 let answer = try await fixture.authoriseLibrary(
                     browser, library: "ACTIVE", email: "alice@example.com", signInAs: "carol@example.com", password: "carol-password")
-                expectPage(answer, status: 403, "A different person signed in", "asked for alice@example.com", "Carol Clerk")
+                expectPage(try await fixture.shownFailure(answer, browser: browser), status: 403, "A different person signed in", "asked for alice@example.com", "Carol Clerk")
                 #expect(try fixture.grants().isEmpty)
             }
         }
@@ -129,17 +165,17 @@ extension WebPageTests {
                 let browser = TestBrowser()
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
                 let answer = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "bob@example.com", password: "bob-password")
-                expectPage(answer, status: 403, "Not an NRTADMIN of ACTIVE", "bob@example.com")
+                expectPage(try await fixture.shownFailure(answer, browser: browser), status: 403, "Not an NRTADMIN of ACTIVE", "bob@example.com")
                 #expect(try fixture.grants().isEmpty)
 
                 // Membership is checked with the new token at that moment, not from the sign-in.
                 _ = try fixture.emulator.removeNRTAdmin(user: "ALICE", library: "ARCHIVE")
                 let removed = try await fixture.authoriseLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
-                expectPage(removed, status: 403, "Not an NRTADMIN of ARCHIVE")
+                expectPage(try await fixture.shownFailure(removed, browser: browser), status: 403, "Not an NRTADMIN of ARCHIVE")
                 #expect(try fixture.grants().isEmpty)
 
                 let carol = TestBrowser()
-                expectPage(try await fixture.trackerSignIn(carol, email: "carol@example.com", password: "carol-password"),
+                expectPage(try await fixture.shownFailure(try await fixture.trackerSignIn(carol, email: "carol@example.com", password: "carol-password"), browser: carol),
                            status: 403, "No library to authorise")
                 #expect(visibleText(try await carol.get(fixture.base + "/organisations/demo/tracker").body).contains("Sign in with iManage"))
             }
@@ -166,7 +202,7 @@ extension WebPageTests {
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
                 await fixture.emulator.stop()
-                let page = try await browser.get(back)
+                let page = try await fixture.failedCallback(browser, back)
                 expectPage(page, status: 502, "iManage could not be reached", "127.0.0.1", "Try again in a few minutes")
                 #expect(try fixture.grants().isEmpty)
             }
@@ -179,7 +215,7 @@ extension WebPageTests {
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 let back = try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password")
                 _ = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .api))
-                expectPage(try await browser.get(back), status: 502, "iManage could not be reached")
+                expectPage(try await fixture.failedCallback(browser, back), status: 502, "iManage could not be reached")
                 #expect(try fixture.grants().isEmpty)
             }
         }

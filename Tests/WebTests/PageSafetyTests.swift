@@ -34,21 +34,53 @@ extension WebPageTests {
             }
         }
 
-        @Test("cookies are HttpOnly and SameSite=Lax, scoped by path, not Secure over http")
+        @Test("cookies are HttpOnly and SameSite=Lax, scoped by path, not Secure over http; the sign-in's cookie is the daemon's own and cleared by the callback")
         func cookieAttributes() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
+                // A binding value planted by someone else is never taken over.
+                let planted = "Zk3_pQ9xLmN2vB7cR4tY8wE1uI6oA5sD0fG-hJ3kL9z"
+                browser.setCookie("tokend_flow", planted, host: "127.0.0.1:\(fixture.web.port)")
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
-                let flow = try #require(start.setCookie("tokend_flow"))
+                #expect(start.setCookies.allSatisfy { !$0.contains(planted) }, "\(start.setCookies)")
+                let location = try #require(start.location)
+                let state = try #require(queryItems(of: location)["state"])
+                #expect(state != planted)
+                let flows = start.setCookies(prefix: "tokend_flow_")
+                #expect(flows.count == 1)
+                let flow = try #require(flows.first)
                 #expect(flow.contains("HttpOnly"))
                 #expect(flow.contains("SameSite=Lax"))
                 #expect(flow.contains("Path=/oauth/callback"))
                 #expect(!flow.contains("Secure"))
                 let callback = try await browser.get(try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password"))
+                let cleared = callback.setCookies(prefix: "tokend_flow_")
+                #expect(cleared.count == 1 && cleared[0].lowercased().contains("max-age=0"), "the callback did not clear the sign-in's cookie: \(cleared)")
+                #expect(browser.cookieNames(host: "127.0.0.1:\(fixture.web.port)").allSatisfy { !$0.hasPrefix("tokend_flow_") })
                 let session = try #require(callback.setCookie("tokend_me"))
                 #expect(session.contains("HttpOnly"))
                 #expect(session.contains("SameSite=Lax"))
                 #expect(session.contains("Path=/organisations/demo"))
+            }
+        }
+
+        @Test("HEAD is answered as GET without a body, on pages, error pages and the stylesheet")
+        func headAsGet() async throws {
+            try await withWebFixture { fixture in
+                let browser = TestBrowser()
+                for (path, status) in [("/organisations/demo/me", 200), ("/organisations/demo/tracker", 200), ("/static/tokend.css", 200),
+                                       ("/oauth/failed", 404), ("/organisations/nowhere/me", 404), ("/no/such/page", 404)] {
+                    let get = try await browser.get(fixture.base + path)
+                    let head = try await browser.head(fixture.base + path)
+                    #expect(head.status == status, "HEAD \(path): \(head.status)")
+                    #expect(get.status == status, "GET \(path): \(get.status)")
+                    #expect(head.body.isEmpty, "HEAD \(path) has a body")
+                    #expect(head.header("Content-Type") == get.header("Content-Type"), "HEAD \(path)")
+                    #expect(head.header("Content-Length") == String(get.body.utf8.count), "HEAD \(path): \(head.header("Content-Length") ?? "none")")
+                    #expect(head.header("Content-Security-Policy") == get.header("Content-Security-Policy"), "HEAD \(path)")
+                }
+                // The connection is still good after HEADs (no stray body bytes).
+                #expect(try await browser.get(fixture.base + "/organisations/demo/me").status == 200)
             }
         }
 

@@ -42,7 +42,17 @@ extension WebPageTests {
                 #expect(active.nrtadminCheckedAt != nil, "stored after the NRTADMIN check")
                 #expect(active.status == .authorized)
 
-                let csrf = try await fixture.csrf(browser, on: "/organisations/demo/tracker")
+                // Deauthorize on the table is a link to a confirmation page; nothing is removed before it is confirmed.
+                let table = try await browser.get(fixture.base + "/organisations/demo/tracker")
+                #expect(!table.body.contains("action=\"/organisations/demo/tracker/libraries/ACTIVE/deauthorise\""), "the table deauthorizes at one press")
+                let confirm = try await browser.get(fixture.base + "/organisations/demo/tracker/libraries/ACTIVE/deauthorise")
+                #expect(confirm.status == 200)
+                #expect(visibleText(confirm.body).contains("Deauthorize library ACTIVE?"), "\(visibleText(confirm.body))")
+                #expect(confirm.body.contains("action=\"/organisations/demo/tracker/libraries/ACTIVE/deauthorise\""))
+                #expect(try fixture.grants().count == 2, "asking to confirm removed the grant")
+                let notOffered = try await browser.get(fixture.base + "/organisations/demo/tracker/libraries/LITIGATION/deauthorise")
+                #expect(notOffered.status == 403)
+                let csrf = try #require(hiddenFields(in: confirm.body).first { $0.0 == "csrf" }?.1)
                 // As Chromium sends it under Referrer-Policy: no-referrer.
                 let removed = try await browser.post(fixture.base + "/organisations/demo/tracker/libraries/ACTIVE/deauthorise", [("csrf", csrf)], origin: "null")
                 #expect(removed.status == 303)

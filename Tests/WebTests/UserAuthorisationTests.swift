@@ -83,7 +83,7 @@ extension WebPageTests {
             }
         }
 
-        @Test("/me shows only the signed-in person's own grant, and Disconnect removes it (with CSRF)")
+        @Test("/me shows only the signed-in person's own grant, and Disconnect asks to confirm, then removes it (with CSRF)")
         func meAndDisconnect() async throws {
             try await withWebFixture { fixture in
                 let carol = TestBrowser()
@@ -103,8 +103,19 @@ extension WebPageTests {
                 let forged = try await bob.post(fixture.base + "/organisations/demo/me/disconnect", [])
                 #expect(forged.status == 403)
                 #expect(try fixture.grants().count == 2)
+                // The confirmation page without a session is the "not signed in" page.
+                #expect(visibleText(try await TestBrowser().get(fixture.base + "/organisations/demo/me/disconnect").body).contains("You are not signed in here"))
 
-                let csrf = try await fixture.csrf(bob, on: "/organisations/demo/me")
+                // Disconnect on /me is a link to a confirmation page; nothing is removed before it is confirmed.
+                let me = try await bob.get(fixture.base + "/organisations/demo/me")
+                #expect(!me.body.contains("action=\"/organisations/demo/me/disconnect\""), "/me disconnects at one press")
+                #expect(me.body.contains("href=\"/organisations/demo/me/disconnect\""))
+                let confirm = try await bob.get(fixture.base + "/organisations/demo/me/disconnect")
+                #expect(confirm.status == 200)
+                #expect(visibleText(confirm.body).contains("Disconnect your iManage authorisation?"), "\(visibleText(confirm.body))")
+                #expect(visibleText(confirm.body).contains("Cancel"))
+                #expect(try fixture.grants().count == 2, "asking to confirm removed the grant")
+                let csrf = try #require(hiddenFields(in: confirm.body).first { $0.0 == "csrf" }?.1)
                 let disconnected = try await bob.post(fixture.base + "/organisations/demo/me/disconnect", [("csrf", csrf)])
                 #expect(disconnected.status == 200)
                 #expect(visibleText(disconnected.body).contains("Disconnected"))

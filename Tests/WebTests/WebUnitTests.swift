@@ -25,36 +25,91 @@ struct WebUnitTests {
         #expect(!sealed.contains("alice@example.com"), "the payload is encoded, not plain text in the header")
     }
 
-    @Test("a state works once, from the browser that started it, within its lifetime")
-    func stateStore() {
-        let states = AuthorisationStateStore(lifetime: 600)
-        let pending = PendingAuthorisation(
-            organisation: "demo", purpose: .user, codeVerifier: "v", bindingHash: AuthorisationStateStore.bindingHash("browser"), createdAt: now)
-        let state = states.begin(pending)
-        #expect(states.take(state: "nope", binding: "browser", now: now).failureValue == .unknown)
-        #expect(states.take(state: state, binding: "browser", now: now.addingTimeInterval(5)).successValue?.codeVerifier == "v")
-        #expect(states.take(state: state, binding: "browser", now: now.addingTimeInterval(6)).failureValue == .alreadyUsed)
-
-        let other = states.begin(pending)
-        #expect(states.take(state: other, binding: "another", now: now).failureValue == .otherBrowser)
-        let late = states.begin(pending)
-        #expect(states.take(state: late, binding: "browser", now: now.addingTimeInterval(601)).failureValue == .expired)
-        #expect(states.begin(pending) != states.begin(pending))
+    func pending(_ offset: TimeInterval = 0, verifier: String? = "v") -> PendingAuthorisation {
+        PendingAuthorisation(organisation: "demo", purpose: .library(id: "ACTIVE", email: "a@example.com", requestedBy: "ALICE"),
+                             codeVerifier: verifier, createdAt: now.addingTimeInterval(offset))
     }
 
-    @Test("the state store drops the oldest when full")
-    func stateCapacity() {
-        let states = AuthorisationStateStore(lifetime: 600, capacity: 2)
-        func pending(_ offset: TimeInterval) -> PendingAuthorisation {
-            PendingAuthorisation(organisation: "demo", purpose: .user, codeVerifier: nil,
-                                 bindingHash: AuthorisationStateStore.bindingHash("b"), createdAt: now.addingTimeInterval(offset))
+    @Test("a state works once, from the browser that started it (its sealed cookie), within its lifetime")
+    func stateRefusals() throws {
+        let key = Array(repeating: UInt8(7), count: 32)
+        let states = AuthorisationStates(tokenKey: key, lifetime: 600)
+        let started = try #require(states.begin(pending()))
+        #expect(started.state.count == StateToken.length)
+        #expect(started.cookieName == AuthorisationStates.cookieName(for: started.state))
+        #expect(!started.cookieValue.contains("ACTIVE") && !started.cookieValue.contains("demo"), "the cookie is sealed, not readable")
+
+        #expect(states.take(state: "forged", cookie: started.cookieValue, now: now).failureValue == .unknown)
+        #expect(states.take(state: started.state, cookie: nil, now: now).failureValue == .otherBrowser)
+        var tampered = Array(started.cookieValue)
+        tampered[10] = tampered[10] == "A" ? "B" : "A"
+        #expect(states.take(state: started.state, cookie: String(tampered), now: now).failureValue == .otherBrowser)
+        #expect(states.spent.count == 0, "a refused callback spends nothing")
+
+        #expect(states.take(state: started.state, cookie: started.cookieValue, now: now.addingTimeInterval(5)).successValue == pending())
+        #expect(states.spent.count == 1)
+        #expect(states.take(state: started.state, cookie: started.cookieValue, now: now.addingTimeInterval(6)).failureValue == .alreadyUsed)
+        #expect(states.take(state: started.state, cookie: nil, now: now.addingTimeInterval(6)).failureValue == .alreadyUsed,
+                "a reload after the cookie was cleared says already used")
+
+        // Expired: told from the state itself, cookie or none.
+        let late = try #require(states.begin(pending()))
+        #expect(states.take(state: late.state, cookie: late.cookieValue, now: now.addingTimeInterval(601)).failureValue == .expired)
+        #expect(states.take(state: late.state, cookie: nil, now: now.addingTimeInterval(5000)).failureValue == .expired)
+
+        // Another daemon's key: not known.
+        let stranger = try #require(AuthorisationStates(tokenKey: Array(repeating: 8, count: 32)).begin(pending()))
+        #expect(states.take(state: stranger.state, cookie: stranger.cookieValue, now: now).failureValue == .unknown)
+    }
+
+    @Test("two tabs sign in at once; a cookie opens for its own state only; another daemon with the same key completes one")
+    func twoTabsAndTwoDaemons() throws {
+        let key = Array(repeating: UInt8(7), count: 32)
+        let states = AuthorisationStates(tokenKey: key)
+        let first = try #require(states.begin(pending(verifier: "first")))
+        let second = try #require(states.begin(pending(verifier: "second")))
+        #expect(first.state != second.state)
+        #expect(first.cookieName != second.cookieName)
+        #expect(states.take(state: first.state, cookie: second.cookieValue, now: now).failureValue == .otherBrowser)
+        #expect(states.take(state: second.state, cookie: second.cookieValue, now: now).successValue?.codeVerifier == "second")
+        // Started on this daemon, finished on another with the same key_file.
+        let other = AuthorisationStates(tokenKey: key)
+        #expect(other.take(state: first.state, cookie: first.cookieValue, now: now).successValue?.codeVerifier == "first")
+    }
+
+    @Test("spent states: bounded in count, the oldest forgotten first, each kept for the lifetime only")
+    func spentStatesAreBounded() {
+        let spent = SpentStates(keepFor: 600, capacity: 3)
+        let ids = (0..<5).map { StateID(high: UInt64($0), low: 1) }
+        for (index, id) in ids.enumerated() { #expect(spent.spend(id, now: now.addingTimeInterval(Double(index)))) }
+        #expect(spent.count == 3)
+        #expect(!spent.contains(ids[0], now: now.addingTimeInterval(5)), "the oldest went first")
+        #expect(spent.contains(ids[4], now: now.addingTimeInterval(5)))
+        #expect(!spent.spend(ids[4], now: now.addingTimeInterval(5)), "spent twice")
+        #expect(spent.contains(ids[2], now: now.addingTimeInterval(602)))
+        #expect(!spent.contains(ids[2], now: now.addingTimeInterval(603)), "forgotten after the lifetime")
+        #expect(spent.count == 2)
+        #expect(!spent.contains(ids[4], now: now.addingTimeInterval(2000)))
+        #expect(spent.count == 0)
+    }
+
+    @Test("100,000 starts keep nothing in the daemon, and 100,000 completed sign-ins stay within the bound, in linear time")
+    func floodOfStates() throws {
+        let states = AuthorisationStates(tokenKey: Array(repeating: 7, count: 32), spentCapacity: 10_000)
+        let person = try #require(states.begin(pending(verifier: "the person")))
+        for _ in 0..<100_000 { _ = states.begin(pending()) }
+        #expect(states.spent.count == 0, "a start keeps nothing")
+        // An attacker completing their own sign-ins only fills the bounded memory of spent states.
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for index in 0..<100_000 {
+                let started = states.begin(pending())!
+                _ = states.take(state: started.state, cookie: started.cookieValue, now: now.addingTimeInterval(Double(index) / 1000))
+            }
         }
-        let first = states.begin(pending(0))
-        let second = states.begin(pending(1))
-        let third = states.begin(pending(2))
-        #expect(states.take(state: first, binding: "b", now: now.addingTimeInterval(3)).failureValue == .unknown)
-        #expect(states.take(state: second, binding: "b", now: now.addingTimeInterval(3)).successValue != nil)
-        #expect(states.take(state: third, binding: "b", now: now.addingTimeInterval(3)).successValue != nil)
+        #expect(states.spent.count == 10_000)
+        #expect(elapsed < .seconds(60), "\(elapsed)")
+        #expect(states.take(state: person.state, cookie: person.cookieValue, now: now.addingTimeInterval(120)).successValue?.codeVerifier == "the person")
     }
 
     @Test("PKCE S256 matches RFC 7636's example")

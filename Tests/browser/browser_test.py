@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Drives headless Chromium through the daemon's authorisation pages against the emulator.
 
-Per user: Authorise, sign in at iManage, "Authorised as NAME"; /me; Disconnect.
-Tracker: sign in as the demo NRTADMIN (Alice), authorize ACTIVE and ARCHIVE, see her name on
-both, deauthorize ACTIVE. Plus the page a person sees when they deny consent.
+Per user: Authorise, sign in at iManage, "Authorised as NAME"; /me; Disconnect (confirmed on
+its own page). Tracker: sign in as the demo NRTADMIN (Alice), authorize ACTIVE and ARCHIVE, see
+her name on both, deauthorize ACTIVE (confirmed on its own page). Plus the pages a person sees
+when they deny consent (at a clean address, without the code) and when they are not NRTADMIN.
 Every step asserts on the page text; each page is saved as a PNG screenshot.
 """
 import argparse
@@ -96,6 +97,10 @@ try:
     expect("Next refresh" in text(), "the schedule is shown")
     expect("code=" not in driver.current_url, "no code in the URL after the callback")
     shot("03-authorised-as")
+    driver.find_element(By.LINK_TEXT, "Disconnect").click()
+    wait_for("Disconnect your iManage authorisation?")
+    expect("Disconnect your iManage authorisation?" in text(), "Disconnect asks to confirm first")
+    shot("04a-disconnect-confirm")
     driver.find_element(By.XPATH, "//button[text()='Disconnect']").click()
     wait_for("Disconnected")
     expect("Disconnected" in text(), "Disconnect removes the authorisation")
@@ -106,6 +111,8 @@ try:
     sign_in_at_imanage("carol@example.com", "", deny=True)
     wait_for("Access was not allowed")
     expect("Access was not allowed" in text(), "denying consent says so")
+    expect("state=" not in driver.current_url and driver.current_url.endswith("/oauth/failed"),
+           "the error page is at a clean address: " + driver.current_url)
     shot("05-error-consent-denied")
 
     # Tracker: the library authorization page.
@@ -137,7 +144,11 @@ try:
         expect("Alice Admin" in row.text and "Authorized" in row.text, "%s shows Alice Admin, Authorized" % library)
     shot("08-tracker-two-authorized")
 
-    library_row("ACTIVE").find_element(By.XPATH, ".//button[text()='Deauthorize']").click()
+    library_row("ACTIVE").find_element(By.LINK_TEXT, "Deauthorize").click()
+    wait_for("Deauthorize library ACTIVE?")
+    expect("Deauthorize library ACTIVE?" in text(), "Deauthorize asks to confirm first")
+    shot("09a-deauthorize-confirm")
+    driver.find_element(By.XPATH, "//button[text()='Deauthorize']").click()
     wait_for("Library ACTIVE was deauthorized")
     expect("Library ACTIVE was deauthorized" in text(), "Deauthorize says so")
     expect("Unauthorized" in library_row("ACTIVE").text, "ACTIVE is Unauthorized again")
@@ -153,6 +164,7 @@ try:
     sign_in_at_imanage("bob@example.com", "bob-password")
     wait_for("Not an NRTADMIN of ACTIVE")
     expect("Not an NRTADMIN of ACTIVE" in text(), "a non-NRTADMIN is refused")
+    expect("code=" not in driver.current_url, "no code in the address of the error page")
     shot("10-error-not-nrtadmin")
 finally:
     driver.quit()

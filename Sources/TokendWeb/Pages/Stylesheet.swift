@@ -46,7 +46,8 @@ enum Stylesheet {
         label { font-size: 0.9rem; color: var(--muted); }
         input[type=email] { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--line); border-radius: 4px; min-width: 13rem; }
         button, a.button { font: inherit; font-size: 0.95rem; padding: 0.35rem 0.9rem; border-radius: 4px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
-        button.secondary { background: #fff; color: var(--bad); border-color: var(--bad); }
+        button.secondary, a.button.secondary { background: #fff; color: var(--bad); border-color: var(--bad); }
+        a.button.cancel { background: #fff; color: var(--accent); }
         button.link { background: none; border: none; color: var(--accent); padding: 0; text-decoration: underline; }
         .actions { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: center; }
         """

@@ -70,6 +70,24 @@ struct WebFailure: Error, Sendable {
             reason: "state \(problem)")
     }
 
+    /// The authorization response names another server as its issuer (`iss`, RFC 9207): it may
+    /// be a mix-up attack, with a code from another identity server. `presented` is cut short.
+    static func issuerMismatch(presented: String, expected: String, organisation: String, retry: RetryLink?) -> WebFailure {
+        let shown = presented.count > 200 ? String(presented.prefix(200)) + "…" : presented
+        return WebFailure(
+            status: .badRequest, title: "The answer came from another server",
+            explanation: "The link back says it was issued by “\(shown)”, but “\(organisation)” signs in at “\(expected)”. "
+                + "It may come from another sign-in server (a mix-up attack), so its code was not used. Nothing was stored.",
+            nextStep: "Start again from this page. If it happens again, tell your administrator: the link you followed, or the authorization_url configured for “\(organisation)”, may be wrong.",
+            retry: retry, reason: "issuer mismatch")
+    }
+
+    static let noFailureToShow = WebFailure(
+        status: .notFound, title: "Nothing to show here",
+        explanation: "This page shows why a sign-in did not work, for a few minutes after it. There is nothing to show now (it was too long ago, or cookies are blocked).",
+        nextStep: "Go back to the page where you started (Authorise, or the Tracker page) and start again.",
+        reason: "no failure to show")
+
     static func codeRefused(_ failure: RefreshFailure, retry: RetryLink?) -> WebFailure {
         WebFailure(
             status: .badGateway, title: "iManage refused the authorisation",

@@ -9,7 +9,7 @@ struct AuthoriseRoutes: Sendable {
             let name = context.parameters.get("org") ?? ""
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 let organisation = try environment.organisation(name)
-                return environment.startAuthorisation(.user, organisation: organisation, binding: environment.flowBinding(request))
+                return try environment.startAuthorisation(.user, organisation: organisation)
             }
         }
     }

@@ -10,8 +10,8 @@ import TokendWebInput
 /// `GET /oauth/callback`: iManage sends the browser back here with a code (or an error) and the
 /// `state`. The state is taken (it works once), the code exchanged, the person identified, and
 /// then, by what the authorisation was for, a user grant stored, a Tracker session opened, or a
-/// library grant stored after the NRTADMIN check. Every answer afterwards is a redirect to a URL
-/// without the code, or a page saying what went wrong.
+/// library grant stored after the NRTADMIN check. Every answer is a redirect to a URL without the
+/// code: the page of the result, or `/oauth/failed` saying what went wrong.
 struct CallbackRoute: Sendable {
     let environment: WebEnvironment
 
@@ -23,32 +23,46 @@ struct CallbackRoute: Sendable {
 
     func callback(_ request: Request) async -> Response {
         let query: CallbackQuery
+        let issuer: String?
         do throws(FormError) {
-            query = try CallbackQuery.read(request.uri.query ?? "")
+            let read = try CallbackQuery.readWithIssuer(request.uri.query ?? "")
+            (query, issuer) = (read.decision, read.issuer)
         } catch {
-            return PageRenderer.failure(WebFailure.badRequest(error.message), organisation: nil)
+            return environment.failureRedirect(WebFailure.badRequest(error.message), organisation: nil)
         }
         guard let state = query.state else {
-            return await environment.respond(organisation: nil) { () async throws(WebFailure) -> Response in
+            return await environment.respondAfterCallback(organisation: nil) { () async throws(WebFailure) -> Response in
                 throw WebFailure.badRequest("The link back from iManage has no state: it did not come from a sign-in started here.")
             }
         }
-        let pending: PendingAuthorisation
-        switch environment.states.take(state: state, binding: request.cookies[WebEnvironment.flowCookie]?.value, now: environment.now()) {
-        case .success(let found): pending = found
+        // The sign-in's cookie is cleared by whatever the callback answers.
+        let flowCookie = AuthorisationStates.cookieName(for: state)
+        var response: Response
+        switch environment.states.take(state: state, cookie: request.cookies[flowCookie]?.value, now: environment.now()) {
+        case .success(let pending):
+            response = await environment.respondAfterCallback(organisation: pending.organisation) { () async throws(WebFailure) -> Response in
+                try await complete(pending, query: query, issuer: issuer)
+            }
         case .failure(let problem):
-            return await environment.respond(organisation: nil) { () async throws(WebFailure) -> Response in throw WebFailure.state(problem) }
+            response = await environment.respondAfterCallback(organisation: nil) { () async throws(WebFailure) -> Response in
+                throw WebFailure.state(problem)
+            }
         }
-        return await environment.respond(organisation: pending.organisation) { () async throws(WebFailure) -> Response in
-            try await complete(pending, query: query)
-        }
+        response.setCookie(environment.clearedFlowCookie(flowCookie))
+        return response
     }
 
-    private func complete(_ pending: PendingAuthorisation, query: CallbackQuery) async throws(WebFailure) -> Response {
+    private func complete(_ pending: PendingAuthorisation, query: CallbackQuery, issuer: String?) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(pending.organisation)
         let retry: RetryLink = pending.purpose == .user
             ? ("Authorise again", base + "/authorise") : ("Back to library authorization", base + "/tracker")
         let organisation = try environment.organisation(pending.organisation)
+        // Mix-up defence (RFC 9207): an `iss` that is not this organisation's server, on a code or
+        // an error alike, and nothing is used. An absent `iss` is accepted (iManage does not document it).
+        let expectedIssuer = organisation.authorizationBase.absoluteString
+        if let issuer, !IssuerIdentifier.same(issuer, as: expectedIssuer) {
+            throw WebFailure.issuerMismatch(presented: issuer, expected: expectedIssuer, organisation: organisation.name, retry: retry)
+        }
         let code: String
         switch query {
         case .refused(_, let error):

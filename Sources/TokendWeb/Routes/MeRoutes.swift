@@ -4,7 +4,8 @@ import TokendPolicy
 import TokendStore
 
 /// `/organisations/{org}/me`: the signed-in person's own authorisation (and nobody else's), with
-/// Disconnect. The person is whoever authorised in this browser (the `me` session cookie).
+/// Disconnect, which asks to confirm on a page of its own first. The person is whoever authorised
+/// in this browser (the `me` session cookie).
 struct MeRoutes: Sendable {
     let environment: WebEnvironment
 
@@ -16,6 +17,16 @@ struct MeRoutes: Sendable {
                 let query = (try? FormCoding.parse(request.uri.query ?? "")) ?? [:]
                 return try show(organisation: name, session: environment.session(request, kind: .me, organisation: name),
                                 justAuthorised: query["authorised"] == "1")
+            }
+        }
+        router.get("/organisations/:org/me/disconnect") { request, context in
+            let name = context.parameters.get("org") ?? ""
+            return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
+                _ = try environment.organisation(name, mustBeEnabled: false)
+                guard let session = environment.session(request, kind: .me, organisation: name) else {
+                    return try show(organisation: name, session: nil, justAuthorised: false)
+                }
+                return confirmDisconnect(session)
             }
         }
         router.post("/organisations/:org/me/disconnect") { request, context in
@@ -80,11 +91,26 @@ struct MeRoutes: Sendable {
         if record != nil {
             body += """
 
-                <form method="post" action="\(HTML.escape(base))/me/disconnect">\(HTML.csrfField(session.csrf))<button class="secondary" type="submit">Disconnect</button></form>
+                <a class="button secondary" href="\(HTML.escape(base))/me/disconnect">Disconnect</a>
                 """
         }
         body += "\n</div>"
         return PageRenderer.response(PageRenderer.page(title: "Your iManage authorisation", organisation: organisation, body: body))
+    }
+
+    /// The confirmation step of Disconnect: what it does, the button that does it, and a way back.
+    private func confirmDisconnect(_ session: WebSession) -> Response {
+        let base = WebEnvironment.base(session.organisation)
+        let title = "Disconnect your iManage authorisation?"
+        let body = """
+            <h1>\(title)</h1>
+            <p>\(HTML.escape(session.name)), this service will then no longer keep your access to iManage Work alive, and the integrations that use it stop working for you until you authorise again.</p>
+            <div class="actions">
+            <form method="post" action="\(HTML.escape(base))/me/disconnect">\(HTML.csrfField(session.csrf))<button class="secondary" type="submit">Disconnect</button></form>
+            <a class="button cancel" href="\(HTML.escape(base))/me">Cancel</a>
+            </div>
+            """
+        return PageRenderer.response(PageRenderer.page(title: title, organisation: session.organisation, body: body))
     }
 
     private func disconnect(_ session: WebSession) async throws(WebFailure) -> Response {

@@ -5,7 +5,7 @@ import TokendStore
 
 /// `/organisations/{org}/tracker`: the library authorization page of the iManage Tracker model.
 /// An NRTADMIN signs in, sees each library where they are NRTADMIN with its status, and
-/// authorizes (by email, sent as `login_hint`) or deauthorizes it.
+/// authorizes (by email, sent as `login_hint`) or deauthorizes it (after confirming on a page of its own).
 struct TrackerRoutes: Sendable {
     let environment: WebEnvironment
 
@@ -22,7 +22,7 @@ struct TrackerRoutes: Sendable {
             let name = context.parameters.get("org") ?? ""
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 let organisation = try environment.organisation(name)
-                return environment.startAuthorisation(.trackerSignIn, organisation: organisation, binding: environment.flowBinding(request))
+                return try environment.startAuthorisation(.trackerSignIn, organisation: organisation)
             }
         }
         router.post("/organisations/:org/tracker/sign-out") { request, context in
@@ -44,9 +44,22 @@ struct TrackerRoutes: Sendable {
                 guard Self.looksLikeEmail(email) else {
                     throw WebFailure.badRequest("That is not an email address. Enter the email of the NRTADMIN who authorizes \(library).")
                 }
-                return environment.startAuthorisation(
-                    .library(id: library, email: email, requestedBy: session.userID), organisation: organisation,
-                    binding: environment.flowBinding(request), loginHint: email)
+                return try environment.startAuthorisation(
+                    .library(id: library, email: email, requestedBy: session.userID), organisation: organisation, loginHint: email)
+            }
+        }
+        router.get("/organisations/:org/tracker/libraries/:library/deauthorise") { request, context in
+            let name = context.parameters.get("org") ?? ""
+            let library = context.parameters.get("library")?.removingPercentEncoding ?? ""  // Hummingbird leaves the path encoded
+            return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
+                _ = try environment.organisation(name, mustBeEnabled: false)
+                guard let session = environment.session(request, kind: .tracker, organisation: name) else {
+                    return PageRenderer.redirect(to: WebEnvironment.base(name) + "/tracker")
+                }
+                guard session.libraries.contains(library) else {
+                    throw WebFailure.libraryNotOffered(library, retry: ("Back to library authorization", WebEnvironment.base(name) + "/tracker"))
+                }
+                return confirmDeauthorise(library, session: session)
             }
         }
         router.post("/organisations/:org/tracker/libraries/:library/deauthorise") { request, context in
@@ -75,6 +88,21 @@ struct TrackerRoutes: Sendable {
             throw WebFailure.libraryNotOffered(library, retry: ("Back to library authorization", WebEnvironment.base(organisation) + "/tracker"))
         }
         return (session, form)
+    }
+
+    /// The confirmation step of Deauthorize: what it does, the button that does it, and a way back.
+    private func confirmDeauthorise(_ library: String, session: WebSession) -> Response {
+        let base = WebEnvironment.base(session.organisation)
+        let title = "Deauthorize library \(library)?"
+        let body = """
+            <h1>\(HTML.escape(title))</h1>
+            <p>The authorization of library <strong>\(HTML.escape(library))</strong> is removed from this service: what uses it stops working until an NRTADMIN authorizes the library again.</p>
+            <div class="actions">
+            <form method="post" action="\(HTML.escape(base))/tracker/libraries/\(HTML.escape(FormCoding.escape(library)))/deauthorise">\(HTML.csrfField(session.csrf))<button class="secondary" type="submit">Deauthorize</button></form>
+            <a class="button cancel" href="\(HTML.escape(base))/tracker">Cancel</a>
+            </div>
+            """
+        return PageRenderer.response(PageRenderer.page(title: title, organisation: session.organisation, body: body))
     }
 
     static func looksLikeEmail(_ text: String) -> Bool {
@@ -124,7 +152,7 @@ struct TrackerRoutes: Sendable {
                 """
             if record != nil {
                 actions += """
-                    <form method="post" action="\(HTML.escape(libraryPath))/deauthorise">\(HTML.csrfField(session.csrf))<button class="secondary" type="submit">Deauthorize</button></form>
+                    <a class="button secondary" href="\(HTML.escape(libraryPath))/deauthorise">Deauthorize</a>
                     """
             }
             body += """

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// Random values for `state`, PKCE verifiers, CSRF tokens and browser bindings, as base64url text.
+/// Random values for PKCE verifiers and CSRF tokens, as base64url text.
 ///
 /// `SystemRandomNumberGenerator` reads the kernel's CSPRNG (`getrandom`) on Linux.
 enum RandomToken {

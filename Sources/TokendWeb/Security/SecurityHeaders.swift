@@ -32,6 +32,9 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         response.headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = "same-origin"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        // HEAD (answered by the GET route, see the router's options): the same status and
+        // headers, Content-Length included, and no body; error pages too.
+        if request.method == .head { response = Response(status: response.status, headers: response.headers, body: ResponseBody()) }
         return response
     }
 }

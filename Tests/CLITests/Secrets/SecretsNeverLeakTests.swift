@@ -129,7 +129,8 @@ struct SecretsNeverLeakTests {
         let failingCallback = try await unlucky.signInAtIManage(
             try await unlucky.get(web + "/organisations/acme/authorise"), email: "alice@example.com", password: "alice-password")
         try await session.control("POST", "/faults", json: #"{"endpoint":"token","kind":"server_error","status":503,"count":1}"#)
-        #expect(try await unlucky.get(failingCallback).status >= 400)
+        #expect(try await unlucky.get(failingCallback).location == "/oauth/failed")  // the failure is shown at a clean address
+        #expect(try await unlucky.get(web + "/oauth/failed").status >= 400)
 
         // A real state with a code iManage never issued: iManage refuses it.
         let forger = CurlBrowser(session: session, name: "forger")
@@ -137,14 +138,16 @@ struct SecretsNeverLeakTests {
         let authorizeURL = try #require(start.location)
         let state = try #require(URLComponents(string: authorizeURL)?.queryItems?.first { $0.name == "state" }?.value)
         let forgedCode = randomTokenText()
-        #expect(try await forger.get(web + "/oauth/callback?state=\(state)&code=\(forgedCode)").status >= 400)
+        #expect(try await forger.get(web + "/oauth/callback?state=\(state)&code=\(forgedCode)").location == "/oauth/failed")
+        #expect(try await forger.get(web + "/oauth/failed").status >= 400)
 
         // A token-shaped `error` on the way back: neither the page nor the log may repeat it.
         let echoed = try await forger.get(web + "/organisations/acme/authorise")
         let echoedURL = try #require(echoed.location)
         let echoedState = try #require(URLComponents(string: echoedURL)?.queryItems?.first { $0.name == "state" }?.value)
         let forgedError = randomTokenText()
-        #expect(try await forger.get(web + "/oauth/callback?state=\(echoedState)&error=\(forgedError)").status >= 400)
+        #expect(try await forger.get(web + "/oauth/callback?state=\(echoedState)&error=\(forgedError)").location == "/oauth/failed")
+        #expect(try await forger.get(web + "/oauth/failed").status >= 400)
         return [
             KnownSecret(kind: "forged authorisation code", value: forgedCode),
             KnownSecret(kind: "token-shaped error code", value: forgedError),

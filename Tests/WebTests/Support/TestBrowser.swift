@@ -23,6 +23,9 @@ struct PageAnswer: Sendable {
 
     /// The `Set-Cookie` line of cookie `name`.
     func setCookie(_ name: String) -> String? { setCookies.first { $0.hasPrefix(name + "=") } }
+
+    /// The `Set-Cookie` lines of cookies whose names start with `prefix`.
+    func setCookies(prefix: String) -> [String] { setCookies.filter { $0.hasPrefix(prefix) } }
 }
 
 /// A browser as far as these pages need one: a cookie jar per host (path and expiry honoured
@@ -40,10 +43,17 @@ final class TestBrowser: Sendable {
 
     func cookie(_ name: String, host: String) -> String? { jar.withLock { $0[host]?[name] } }
 
+    /// The names of the cookies kept for `host`.
+    func cookieNames(host: String) -> [String] { jar.withLock { ($0[host] ?? [:]).keys.sorted() } }
+
     func setCookie(_ name: String, _ value: String, host: String) { jar.withLock { $0[host, default: [:]][name] = value } }
 
     func get(_ url: String) async throws -> PageAnswer {
         try await send(.GET, url, body: nil)
+    }
+
+    func head(_ url: String) async throws -> PageAnswer {
+        try await send(.HEAD, url, body: nil)
     }
 
     func post(_ url: String, _ fields: [(String, String)], origin: String? = nil) async throws -> PageAnswer {

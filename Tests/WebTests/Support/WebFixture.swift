@@ -34,10 +34,13 @@ struct WebFixture {
 
     var base: String { "http://127.0.0.1:\(web.port)" }
 
-    static func start(accessTokenLifetime: Int = 1800, pkce: Bool = true) async throws -> WebFixture {
+    static func start(
+        accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none
+    ) async throws -> WebFixture {
         var emulatorConfiguration = EmulatorConfiguration.demo
         emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
         emulatorConfiguration.requirePKCE = pkce
+        emulatorConfiguration.issuerParameter = issuer
         let emulator = try await IManageEmulator.start(emulatorConfiguration)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-web-\(UUID().uuidString)")
@@ -164,6 +167,19 @@ struct WebFixture {
         return try await browser.get(callback)
     }
 
+    /// Opens a callback URL that fails: the answer must be a redirect to the clean `/oauth/failed`
+    /// (no code or state in the address bar); returns the page shown there.
+    func failedCallback(_ browser: TestBrowser, _ url: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> PageAnswer {
+        try await shownFailure(try await browser.get(url), browser: browser, sourceLocation: sourceLocation)
+    }
+
+    /// Follows the answer of a failed callback to `/oauth/failed` (it must be that redirect); returns the page shown there.
+    func shownFailure(_ answer: PageAnswer, browser: TestBrowser, sourceLocation: SourceLocation = #_sourceLocation) async throws -> PageAnswer {
+        #expect(answer.status == 303, "the failed callback answered \(answer.status), not a redirect: \(visibleText(answer.body))", sourceLocation: sourceLocation)
+        #expect(answer.location == "/oauth/failed", sourceLocation: sourceLocation)
+        return try await browser.get(base + "/oauth/failed")
+    }
+
     /// The CSRF token on page `path`.
     func csrf(_ browser: TestBrowser, on path: String) async throws -> String {
         let page = try await browser.get(base + path)
@@ -172,8 +188,11 @@ struct WebFixture {
 }
 
 /// Starts a fixture, runs `body`, always stops it.
-func withWebFixture(accessTokenLifetime: Int = 1800, pkce: Bool = true, _ body: (WebFixture) async throws -> Void) async throws {
-    let fixture = try await WebFixture.start(accessTokenLifetime: accessTokenLifetime, pkce: pkce)
+func withWebFixture(
+    accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none,
+    _ body: (WebFixture) async throws -> Void
+) async throws {
+    let fixture = try await WebFixture.start(accessTokenLifetime: accessTokenLifetime, pkce: pkce, issuer: issuer)
     do {
         try await body(fixture)
     } catch {
