@@ -16,15 +16,7 @@ final class DaemonHarness {
     init(accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5) async throws {
         directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let port = Int.random(in: 30_000...60_000)
-        base = "http://127.0.0.1:\(port)"
-        emulator = Process()
-        emulator.executableURL = TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator")
-        emulator.arguments = ["--port", "\(port)", "--access-token-lifetime", "\(accessTokenLifetime)"]
-        emulator.standardOutput = Pipe()
-        emulator.standardError = Pipe()
-        try emulator.run()
-        for _ in 0..<100 where try await curl([base + "/_emulator/stats"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        (emulator, base) = try await EmulatorProcess.start(["--access-token-lifetime", "\(accessTokenLifetime)"])
 
         _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path,
