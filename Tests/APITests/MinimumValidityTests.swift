@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendAPI
+import TokendPolicy
 import TokendStore
 
 /// README: no token with less than 5 s left is handed out (`TokenAPIService.minimumValidity`).

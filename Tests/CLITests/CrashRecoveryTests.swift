@@ -89,7 +89,7 @@ struct CrashRecoveryTests {
         second.standardError = secondErr
         try second.run()
         // It recovers: the grant is refreshed and authorized, read as an administrator would.
-        let recovered = try await offThePool {
+        let recovered = try await offThePool { () throws -> Bool in
             let deadline = Date().addingTimeInterval(20)
             while Date() < deadline {
                 let status = try TokendProcess.run(["status", "--json", "--config", config])

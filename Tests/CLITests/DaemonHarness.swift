@@ -16,7 +16,9 @@ final class DaemonHarness {
     init(accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5) async throws {
         directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        (emulator, base) = try await EmulatorProcess.start(["--access-token-lifetime", "\(accessTokenLifetime)"])
+        let started = try await EmulatorProcess.start(["--access-token-lifetime", "\(accessTokenLifetime)"])
+        emulator = started.process
+        base = started.base
 
         _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path,

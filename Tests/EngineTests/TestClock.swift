@@ -16,6 +16,12 @@ final class TestClock: Sendable {
     /// The closure to inject.
     var reading: @Sendable () -> Date { { [self] in now } }
 
+    /// `clock`'s reading, or the wall clock's when there is no test clock.
+    static func reading(of clock: TestClock?) -> @Sendable () -> Date {
+        guard let clock else { return { Date() } }
+        return clock.reading
+    }
+
     func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 
     func set(_ date: Date) { current.withLock { $0 = date } }
