@@ -194,7 +194,7 @@ public final class IManageHTTPClient: Sendable {
             return .success(answer)
         } catch {
             return .failure(TransportFailure.failure(
-                for: error, host: target.host, port: target.port, settings: settings))
+                for: error, host: target.host, port: target.port, settings: settings, plainHTTP: target.url.scheme?.lowercased() == "http"))
         }
     }
 

@@ -15,8 +15,15 @@ struct AnswerTooLarge: Error {}
 ///
 /// Nothing of the request goes into the detail: only the host, the port and the kind of error.
 enum TransportFailure {
-    static func failure(for error: any Error, host: String, port: Int?, settings: IManageClientSettings) -> RefreshFailure {
-        RefreshFailure(.transient, detail: detail(for: error, host: host, port: port, settings: settings))
+    /// `plainHTTP`: the URL was http, so a server that hangs up at once may be speaking TLS; the detail says so.
+    static func failure(
+        for error: any Error, host: String, port: Int?, settings: IManageClientSettings, plainHTTP: Bool = false
+    ) -> RefreshFailure {
+        var detail = detail(for: error, host: host, port: port, settings: settings)
+        if plainHTTP, (error as? HTTPClientError) == .remoteConnectionClosed {
+            detail += " (the URL is plain http: if that port speaks TLS, the URL must start with https)"
+        }
+        return RefreshFailure(.transient, detail: detail)
     }
 
     static func detail(for error: any Error, host: String, port: Int?, settings: IManageClientSettings) -> String {

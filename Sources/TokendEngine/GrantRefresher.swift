@@ -169,10 +169,14 @@ public struct GrantRefresher: Sendable {
                 IssuedToken(token: $0, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now))
             }
             // Inside the warning window before the refresh token's expiry: say so at the first refresh
-            // after an authorisation, then once a day (UTC), as an event and a warning.
+            // after an authorisation, then once a day, as an event and a warning. Days are counted from
+            // when the stored refresh token was issued, not from a UTC midnight, so a grant authorised
+            // at 23:59 is not warned about again at 00:01.
             let refreshExpiry = update.newRefreshToken?.expiresAt ?? record.refreshTokenExpiresAt
             let firstSinceAuthorisation = record.lastAttemptAt == nil
-            let newDay = Int(now.timeIntervalSince1970 / 86_400) != Int((record.lastRefreshAt ?? .distantPast).timeIntervalSince1970 / 86_400)
+            let dayOrigin = record.refreshTokenIssuedAt ?? Date(timeIntervalSince1970: 0)
+            let day = { (moment: Date) in (moment.timeIntervalSince(dayOrigin) / 86_400).rounded(.down) }
+            let newDay = day(now) != day(record.lastRefreshAt ?? .distantPast)
             if let refreshExpiry, policy.refreshTokenNeedsAttention(expiresAt: refreshExpiry, now: now),
                firstSinceAuthorisation || newDay {
                 update.alwaysRecordEvent = true

@@ -27,6 +27,17 @@ struct TokenAPISocketTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    @Test("as root, the configured group is given even when it is not the process's own",
+          .enabled(if: geteuid() == 0 && SocketPermissions.groupID(named: "nogroup").map { $0 != getegid() } == true))
+    func groupGivenAsRoot() async throws {
+        let gid = try #require(SocketPermissions.groupID(named: "nogroup"))
+        let fixture = try await APIFixture.start(socketGroup: "nogroup")
+        var info = stat()
+        #expect(lstat(fixture.socketPath, &info) == 0)
+        #expect(info.st_gid == gid && info.st_gid != getegid(), "the socket kept the process's group")
+        await fixture.stop()
+    }
+
     @Test("a missing group is an error at start, unless the socket's directory is private to the daemon's user")
     func missingGroup() async throws {
         let missing = "no-such-group-\(getpid())"

@@ -119,9 +119,14 @@ struct CheckConfigCommandTests {
     func nothingThere() throws {
         let copy = try ExampleConfigCopy()
         defer { copy.cleanUp() }
-        // The example's database is /var/lib/imanage-tokend/tokend.sqlite; only meaningful where it is absent.
-        let database = "/var/lib/imanage-tokend/tokend.sqlite"
-        guard !FileManager.default.fileExists(atPath: database) else { return }
+        // The example's database and socket are under /var/lib and /run, where an installed package may
+        // have made them: this copy points both into its own directory, so the case is always the same.
+        let database = copy.directory.appendingPathComponent("state/tokend.sqlite").path
+        let text = try String(contentsOfFile: copy.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "\"/var/lib/imanage-tokend/tokend.sqlite\"", with: "\"\(database)\"")
+            .replacingOccurrences(of: "\"/run/imanage-tokend/api.sock\"", with: "\"\(copy.directory.path)/api.sock\"")
+        try #require(text.contains(database), "the example no longer names /var/lib/imanage-tokend/tokend.sqlite")
+        try text.write(toFile: copy.configPath, atomically: true, encoding: .utf8)
         let expected: [([String], Int32, String)] = [
             (["status"], 3, "could not tell"),
             (["history"], 3, "could not tell"),
@@ -136,6 +141,24 @@ struct CheckConfigCommandTests {
             #expect(outcome.stderr.contains(message), "\(command): \(outcome.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: database), "a command created the database")
+    }
+
+    /// root reads every file, so "permission denied" can only be seen as another user: the check runs as
+    /// uid 65534 through setpriv, over a copy owned by that user with the secret at mode 0000.
+    @Test("an unreadable secret file is named, with permission denied", .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func unreadableSecretAsAnotherUser() throws {
+        let nobody: uid_t = 65_534
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        let credentials = copy.directory.appendingPathComponent("example-credentials")
+        for path in [copy.directory.path, copy.configPath, credentials.path]
+            + (try FileManager.default.contentsOfDirectory(atPath: credentials.path)).map({ credentials.appendingPathComponent($0).path }) {
+            chown(path, nobody, nobody)
+        }
+        chmod(credentials.appendingPathComponent("cloud-client-secret").path, 0o000)
+        let outcome = try TokendProcess.run(["check-config", "--config", copy.configPath], user: nobody)
+        #expect(outcome.status == 78, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("cloud-client-secret") && outcome.stderr.contains("permission denied"), "\(outcome.stderr)")
     }
 
     @Test("the command line refuses a library and a user together")

@@ -4,8 +4,6 @@ import Testing
 /// The real binaries: the emulator as a process, the daemon killed with SIGKILL mid-refresh.
 @Suite("A daemon killed during a refresh", .serialized)
 struct CrashRecoveryTests {
-    static var emulatorBinary: URL { TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator") }
-
     func curl(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -33,16 +31,8 @@ struct CrashRecoveryTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
         defer { try? FileManager.default.removeItem(at: directory) }
-        let port = Int.random(in: 30_000...60_000)
-        let base = "http://127.0.0.1:\(port)"
-
-        let emulator = Process()
-        emulator.executableURL = Self.emulatorBinary
-        emulator.arguments = ["--port", "\(port)", "--access-token-lifetime", "4", "--rotation"]
-        emulator.standardOutput = Pipe()
-        try emulator.run()
+        let (emulator, base) = try await EmulatorProcess.start(["--access-token-lifetime", "4", "--rotation"])
         defer { emulator.terminate(); emulator.waitUntilExit() }
-        for _ in 0..<100 where try curl([base + "/_emulator/stats"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
 
         // A grant, imported the way an administrator would.
         let minted = try curl(["-X", "POST", base + "/_emulator/grants", "-d", #"{"user":"ALICE","client_id":"tokend-demo","count":1}"#])
@@ -99,11 +89,24 @@ struct CrashRecoveryTests {
         let secondErr = Pipe()
         second.standardError = secondErr
         try second.run()
-        try await Task.sleep(for: .seconds(2))
+        // It recovers: the grant is refreshed and authorized, read as an administrator would.
+        let recovered = try await offThePool { () throws -> Bool in
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let status = try TokendProcess.run(["status", "--json", "--config", config])
+                let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+                // Refreshed by this daemon: the first ran no refresh to its end, so any refresh is the second's.
+                if let library = (object?["libraries"] as? [[String: Any]])?.first, library["status"] as? String == "authorized",
+                   library["last_refresh_at"] is String { return true }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            return false
+        }
         second.terminate()
         second.waitUntilExit()
         let log = String(decoding: secondErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(second.terminationStatus == 0)
+        #expect(recovered, "the interrupted grant was not authorized again within 20 s")
         #expect(log.contains("1 overdue first"), "the interrupted grant was not put first: \(log)")
         #expect(log.contains("after an interrupted refresh"), "no word of the uncertain outcome: \(log)")
         #expect(!log.contains(token), "a refresh token reached the log")

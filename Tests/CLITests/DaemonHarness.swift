@@ -17,15 +17,9 @@ final class DaemonHarness {
         directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
-        let port = Int.random(in: 30_000...60_000)
-        base = "http://127.0.0.1:\(port)"
-        emulator = Process()
-        emulator.executableURL = TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator")
-        emulator.arguments = ["--port", "\(port)", "--access-token-lifetime", "\(accessTokenLifetime)"] + emulatorArguments
-        emulator.standardOutput = Pipe()
-        emulator.standardError = Pipe()
-        try emulator.run()
-        for _ in 0..<100 where try await curl([base + "/_emulator/stats"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        let started = try await EmulatorProcess.start(["--access-token-lifetime", "\(accessTokenLifetime)"] + emulatorArguments)
+        emulator = started.process
+        base = started.base
 
         _ = FileManager.default.createFile(
             atPath: directory.appendingPathComponent("token.key").path,

@@ -64,9 +64,22 @@ struct DatabaseFileModeTests {
         let second = try TokendProcess.run(revoke, user: Self.nobody)
         #expect(second.status == 2, "the store could not write: \(second.stderr)")
         #expect(!second.stderr.contains("readonly"), "\(second.stderr)")
-        // SQLite removes the -shm when its last connection closes; if it is still there, it is 0600.
-        if FileManager.default.fileExists(atPath: shm) {
-            #expect(try FileManager.default.attributesOfItem(atPath: shm)[.posixPermissions] as? Int == 0o600)
-        }
+
+        // SQLite removes the -shm when its last connection closes, so its mode is read while a daemon
+        // holds the database open: started over a 0400 -shm, the daemon has set it to 0600.
+        try? FileManager.default.removeItem(atPath: shm)
+        _ = FileManager.default.createFile(atPath: shm, contents: nil, attributes: [.posixPermissions: 0o400])
+        chown(shm, Self.nobody, Self.nobody)
+        let again = Process()
+        again.executableURL = daemon.executableURL
+        again.arguments = daemon.arguments
+        again.standardError = FileHandle.nullDevice
+        try again.run()
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.05) }
+        let openMode = (try? FileManager.default.attributesOfItem(atPath: shm))?[.posixPermissions] as? Int
+        again.terminate()
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0, "the daemon could not run over a 0400 -shm")
+        #expect(openMode == 0o600, "the -shm of the running daemon has mode \(openMode.map { String($0, radix: 8) } ?? "none")")
     }
 }

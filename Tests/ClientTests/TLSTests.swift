@@ -44,6 +44,8 @@ struct TLSTests {
         }
         await server.stop()
         #expect(result.failure?.failureClass == .transient)
+        #expect(result.failure?.detail.contains("if that port speaks TLS, the URL must start with https") == true,
+                "\(result.failure?.detail ?? "no failure")")
     }
 
     @Test func anUnreadableTrustRootsFileStopsTheClientFromStarting() throws {

@@ -120,6 +120,8 @@ struct TransportFailureTests {
         let result = await client.discover(
             discoveryURL: URL(string: "http://127.0.0.1:1/api")!, accessToken: TestSecrets.accessToken)
         #expect(result.failure?.failureClass == .transient)
+        #expect(result.failure?.detail == "the request to 127.0.0.1 was not sent: the HTTP client is already shut down",
+                "\(result.failure?.detail ?? "no failure")")
         await client.shutdown()
     }
 }

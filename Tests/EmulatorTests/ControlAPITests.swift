@@ -35,41 +35,19 @@ struct ControlAPITests {
         }
     }
 
-    // Measured by hand on the 2-core machine with a release build of imanage-emulator and a
-    // pipelining client: minting 1,000,000 grants over HTTP took 1.2 s and left the process at
-    // 281 MB resident; with those million grants held, 20,000 refreshes ran at about 11,900/s
-    // (8,300/s with rotation on). The debug-build numbers this test prints are far lower: the
-    // client runs in the same process and everything is unoptimised.
-    @Test("Minting 100,000 grants in process and refreshing over HTTP (a rough measurement)")
-    func mintManyAndMeasure() async throws {
+    // The throughput figures (1,000,000 grants minted in 1.2 s, about 11,900 refreshes per second) are
+    // measured by hand with a release build, as the README says; this test holds only what they rely on.
+    @Test("Minting many grants in process gives distinct, active tokens that refresh over HTTP, also concurrently")
+    func mintMany() async throws {
         try await withEmulator { h in
-            let clock = ContinuousClock()
-            let mintStart = clock.now
-            let tokens = try h.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 100_000)
-            let mintTime = clock.now - mintStart
-            #expect(tokens.count == 100_000)
-            #expect(Set(tokens.prefix(1000)).count == 1000)
-            #expect(h.emulator.inspect(refreshToken: tokens[99_999]).state == .active)
-
-            let refreshes = 2000
-            let refreshTime = try await clock.measure {
-                try await withThrowingTaskGroup(of: Int.self) { group in
-                    for worker in 0..<16 {
-                        group.addTask {
-                            var ok = 0
-                            for index in stride(from: worker, to: refreshes, by: 16) {
-                                if try await h.refresh(tokens[index * 37]).status == 200 { ok += 1 }
-                            }
-                            return ok
-                        }
-                    }
-                    var ok = 0
-                    for try await count in group { ok += count }
-                    #expect(ok == refreshes)
-                }
+            let tokens = try h.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 10_000)
+            #expect(tokens.count == 10_000 && Set(tokens).count == 10_000)
+            #expect(h.emulator.inspect(refreshToken: tokens[9_999]).state == .active)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<16 { group.addTask { try await h.refresh(tokens[index * 601]).status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
-            let rate = Double(refreshes) / (Double(refreshTime.components.seconds) + Double(refreshTime.components.attoseconds) / 1e18)
-            print("emulator: minted 100000 grants in \(mintTime); \(refreshes) HTTP refreshes at \(Int(rate))/s (16 concurrent, debug build)")
+            #expect(statuses == Array(repeating: 200, count: 16))
         }
     }
 

@@ -93,8 +93,13 @@ struct StatusOutputTests {
 
     @Test("colour only on a terminal with NO_COLOR unset")
     func colourPolicy() {
-        // The test's stdout is not a terminal (swift test pipes it), so never colour here.
+        // On a terminal: colour unless NO_COLOR is set to anything but the empty string (no-color.org).
+        #expect(Terminal.wantsColour(environment: [:], isTerminal: true))
+        #expect(Terminal.wantsColour(environment: ["NO_COLOR": ""], isTerminal: true))
+        #expect(!Terminal.wantsColour(environment: ["NO_COLOR": "1"], isTerminal: true))
+        // On a pipe or a file: never.
+        #expect(!Terminal.wantsColour(environment: [:], isTerminal: false))
+        // By default it asks stdout itself (a pipe under swift test, a terminal when run by hand).
         #expect(Terminal.wantsColour(environment: [:]) == (isatty(STDOUT_FILENO) == 1))
-        #expect(Terminal.wantsColour(environment: ["NO_COLOR": "1"]) == false)
     }
 }

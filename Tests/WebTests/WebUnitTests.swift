@@ -115,9 +115,13 @@ struct WebUnitTests {
     @Test("PKCE S256 matches RFC 7636's example")
     func pkce() {
         #expect(PKCEPair.challenge(for: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
-        let pair = PKCEPair()
-        #expect(pair.verifier.count == 43)
-        #expect(PKCEPair.challenge(for: pair.verifier) == pair.challenge)
+        // A fresh pair: a 43-character verifier of RFC 7636's unreserved characters (32 random bytes in
+        // base64url), its S256 challenge, and a different verifier each time.
+        let pair = PKCEPair(), other = PKCEPair()
+        let base64url = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        #expect(pair.verifier.count == 43 && pair.verifier.allSatisfy(base64url.contains))
+        #expect(pair.challenge == PKCEPair.challenge(for: pair.verifier) && pair.challenge != pair.verifier)
+        #expect(pair.verifier != other.verifier && pair.challenge != other.challenge)
     }
 
     @Test("forms: decoded, repeated or malformed parameters refused; encoding keeps + and @ safe")

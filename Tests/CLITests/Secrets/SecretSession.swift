@@ -41,8 +41,7 @@ final class SecretSession {
         emulator.standardOutput = output
         emulator.standardError = Pipe()
         try emulator.run()
-        let banner = try await offThePool { Self.readLine(containing: "listening on ", from: output.fileHandleForReading) }
-        emulatorBase = try #require(banner.components(separatedBy: "listening on ").last?.trimmingCharacters(in: .whitespaces))
+        emulatorBase = try await EmulatorProcess.address(from: output.fileHandleForReading, of: emulator, upTo: 20)
         webBase = "http://127.0.0.1:\(try freeLoopbackPort())"
 
         _ = FileManager.default.createFile(
@@ -237,15 +236,6 @@ final class SecretSession {
         return entries.first?["status"] as? String
     }
 
-    private static func readLine(containing marker: String, from handle: FileHandle) -> String {
-        var text = ""
-        while true {
-            let data = handle.availableData
-            if data.isEmpty { return text }
-            text += String(decoding: data, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
-        }
-    }
 }
 
 /// Polls `condition` every 100 ms until it holds or `seconds` have passed; fails the test then.
