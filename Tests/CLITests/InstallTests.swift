@@ -60,6 +60,7 @@ struct InstallTests {
         let unit = try String(contentsOfFile: destination + "/usr/local/lib/systemd/system/imanage-tokend.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/imanage-tokend run --config /etc/imanage-tokend/imanage-tokend.toml"))
         #expect(unit.contains("LoadCredential=token.key:/etc/imanage-tokend/token.key"))
+        #expect(unit.contains("LimitCORE=0"), "a core dump would hold refresh tokens and the key")
         let key = try Data(contentsOf: URL(fileURLWithPath: destination + "/etc/imanage-tokend/token.key"))
         #expect(key.count == 32)
         #expect(Set(key).count > 8, "the key looks not random")

@@ -127,3 +127,17 @@ struct TenantIsolationTests {
         #expect(check.status == 78, "check-config reads every secret, so it must still find them missing")
     }
 }
+
+@Suite("The daemon keeps its memory out of core dumps")
+struct CoreDumpTests {
+    @Test("run sets its core size limit to 0 before reading a secret")
+    func noCoreDumps() async throws {
+        let harness = try await DaemonHarness()
+        try await harness.startDaemon()
+        let pid = try #require(harness.daemon?.processIdentifier)
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        _ = try await harness.stopDaemon()
+        let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        #expect(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(line)")
+    }
+}

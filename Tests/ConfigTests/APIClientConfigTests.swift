@@ -8,8 +8,10 @@ import TokendConfig
     static let base = ConfigFixture.minimal + """
         [[organisation]]
         name = "acme"
+        customer_id = 1
         [[organisation]]
         name = "beta"
+        customer_id = 2
 
         """
 
@@ -56,7 +58,7 @@ import TokendConfig
             allow = ["token"]
             """)
         #expect(user.key == "api_client[1].user")
-        #expect(user.line == 11)
+        #expect(user.line == 13)
         #expect(user.file == fixture.configPath)
         #expect(user.message.contains("no Unix user \"no-such-user-tokend\""))
         let group = try fixture.problem(Self.base + """
@@ -66,7 +68,7 @@ import TokendConfig
             group = "no-such-group-tokend"
             """)
         #expect(group.key == "api_client[1].group")
-        #expect(group.line == 13)
+        #expect(group.line == 15)
         #expect(group.message.contains("no Unix group"))
     }
 
@@ -79,7 +81,7 @@ import TokendConfig
             allow = ["token"]
             """)
         #expect(organisation.key == "api_client[1].organisations")
-        #expect(organisation.line == 12)
+        #expect(organisation.line == 14)
         #expect(organisation.message.contains("gamma"))
         #expect(organisation.message.contains("configured: acme, beta"))
         let allow = try fixture.problem(Self.base + """
@@ -89,7 +91,7 @@ import TokendConfig
             allow = ["token", "delete"]
             """)
         #expect(allow.key == "api_client[1].allow")
-        #expect(allow.line == 13)
+        #expect(allow.line == 15)
         #expect(allow.message.contains("\"delete\""))
         #expect(allow.message.contains("token, status, refresh, revoke, schedule"))
     }
@@ -104,7 +106,7 @@ import TokendConfig
             allow = ["token"]
             """)
         #expect(both.key == "api_client[1].group")
-        #expect(both.line == 12)
+        #expect(both.line == 14)
         #expect(both.message.contains("not both"))
         let neither = try fixture.problem(Self.base + """
             [[api_client]]
@@ -112,7 +114,7 @@ import TokendConfig
             allow = ["token"]
             """)
         #expect(neither.key == "api_client[1].user")
-        #expect(neither.line == 10)
+        #expect(neither.line == 12)
         #expect(neither.message.contains("required"))
     }
 

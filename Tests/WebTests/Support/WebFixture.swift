@@ -37,7 +37,7 @@ struct WebFixture {
     static func start(
         accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none
     ) async throws -> WebFixture {
-        var emulatorConfiguration = EmulatorConfiguration.demo
+        var emulatorConfiguration = EmulatorConfiguration.demo(customers: 2)  // customer 2 tries to get in: TenantWebTests
         emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
         emulatorConfiguration.requirePKCE = pkce
         emulatorConfiguration.issuerParameter = issuer
