@@ -16,14 +16,14 @@ import TokendStore
 public final class TokendWebServer: Sendable {
     /// The port listened on (the one picked when `listen` asked for port 0).
     public let port: Int
-    /// The sign-ins in progress (tests read how many spent states it remembers).
-    let states: AuthorisationStates
+    /// What the routes work with (tests start sign-ins through it and read the spent states).
+    let environment: WebEnvironment
     private let serviceGroup: ServiceGroup
     private let runTask: Task<Void, any Error>
 
-    private init(port: Int, states: AuthorisationStates, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+    private init(port: Int, environment: WebEnvironment, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
         self.port = port
-        self.states = states
+        self.environment = environment
         self.serviceGroup = serviceGroup
         self.runTask = runTask
     }
@@ -99,7 +99,7 @@ public final class TokendWebServer: Sendable {
             }
             throw WebServerError.cannotListen(address: address.description, reason: reason)
         }
-        return TokendWebServer(port: port, states: environment.states, serviceGroup: serviceGroup, runTask: runTask)
+        return TokendWebServer(port: port, environment: environment, serviceGroup: serviceGroup, runTask: runTask)
     }
 
     /// Stops listening and returns once the server is down.

@@ -59,7 +59,7 @@ struct WebFailure: Error, Sendable {
                                     "This link back from iManage was already used once (a reload, a second tab or the back button), and it works only once. Nothing more was authorised.")
         case .unknown:
             (title, explanation) = ("This sign-in is not known",
-                                    "This link back from iManage does not belong to a sign-in started here (the daemon may have restarted in between). Nothing was authorised.")
+                                    "This link back from iManage does not belong to a sign-in started here (it was changed, or the daemon's key was replaced in between). Nothing was authorised.")
         case .otherBrowser:
             (title, explanation) = ("This sign-in was started in another browser",
                                     "The link back from iManage must be opened in the browser that started the sign-in. Nothing was authorised.")

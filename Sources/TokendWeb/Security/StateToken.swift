@@ -25,8 +25,7 @@ struct StateToken: Sendable {
 
     /// A new state, made at `createdAt`.
     func make(createdAt: Date) -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var bytes = RandomToken.bytes(16)
         let seconds = UInt64(bitPattern: Int64(createdAt.timeIntervalSince1970.rounded(.down)))
         bytes += (0..<8).map { UInt8(truncatingIfNeeded: seconds >> (56 - 8 * $0)) }
         return Base64URL.encode(bytes + mac(bytes))
