@@ -32,6 +32,7 @@ final class SecretSession {
     init() async throws {
         directory = URL(fileURLWithPath: "/tmp/tokend-sec-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
         emulator = Process()
         emulator.executableURL = TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator")
         // Access tokens of 300 s: nothing refreshes by itself during the session; the test drives
