@@ -33,7 +33,7 @@ struct TokenAPIRoutes: Sendable {
         }
         for kind in GrantKind.allCases {
             let segment = kind == .library ? "libraries" : "users"
-            router.get("/v1/organisations/{org}/\(segment)/{subject}/token") { _, context in
+            router.get("/v1/organisations/{org}/\(segment)/{subject}/token") { _, context in try await Self.namingOneUser {
                 let (organisation, subject) = try Self.names(context)
                 if let refusal = await refusal(.token(organisation: organisation), context) { return refusal }
                 switch try service.token(organisation: organisation, kind: kind, subject: subject) {
@@ -41,26 +41,26 @@ struct TokenAPIRoutes: Sendable {
                 case .notValid(let answer): return Self.json(answer, status: .serviceUnavailable)
                 case .notFound(let reason): return Self.json(ErrorAnswer(error: "not_found", reason: reason), status: .notFound)
                 }
-            }
-            router.delete("/v1/organisations/{org}/\(segment)/{subject}") { _, context in
+            } }
+            router.delete("/v1/organisations/{org}/\(segment)/{subject}") { _, context in try await Self.namingOneUser {
                 let (organisation, subject) = try Self.names(context)
                 if let refusal = await refusal(.revoke(organisation: organisation), context) { return refusal }
                 guard let answer = try await service.revoke(organisation: organisation, kind: kind, subject: subject) else {
                     return Self.json(ErrorAnswer(error: "not_found", reason: "no grant for \(kind.rawValue) \(subject) of organisation \(organisation)"), status: .notFound)
                 }
                 return Self.json(answer)
-            }
-            router.post("/v1/organisations/{org}/\(segment)/{subject}/schedule") { _, context in
+            } }
+            router.post("/v1/organisations/{org}/\(segment)/{subject}/schedule") { _, context in try await Self.namingOneUser {
                 let (organisation, subject) = try Self.names(context)
                 if let refusal = await refusal(.schedule(organisation: organisation), context) { return refusal }
                 guard let answer = try service.schedule(organisation: organisation, kind: kind, subject: subject) else {
                     return Self.json(ErrorAnswer(error: "not_found", reason: "no grant for \(kind.rawValue) \(subject) of organisation \(organisation)"), status: .notFound)
                 }
                 return Self.json(answer)
-            }
+            } }
         }
         router.post("/v1/refresh") { request, context in
-            try await refresh(request, context: context)
+            try await Self.namingOneUser { try await refresh(request, context: context) }
         }
     }
 
@@ -122,6 +122,15 @@ struct TokenAPIRoutes: Sendable {
               !organisation.isEmpty, !subject.isEmpty
         else { throw HTTPError(.badRequest, message: "organisation and library or user are needed") }
         return (organisation, subject)
+    }
+
+    /// Runs a route; an email that names several users is `400` with the ids to use instead.
+    static func namingOneUser(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let ambiguous as AmbiguousUser {
+            return badRequest(ambiguous.description)
+        }
     }
 
     static func badRequest(_ reason: String) -> Response {

@@ -39,14 +39,16 @@ public struct TokenAPIService: Sendable {
     }
 
     /// The grant of a library, or of a user named by id or email (ignoring case).
+    /// - Throws: `AmbiguousUser` when the email is several users'.
     func record(organisation: String, kind: GrantKind, subject: String) throws -> GrantRecord? {
         if let record = try store.record(for: GrantKey(organisation: organisation, kind: kind, subject: subject)) {
             return record
         }
         guard kind == .user else { return nil }
-        return try store.records(organisation: organisation, kind: .user).first {
-            $0.key.subject.caseInsensitiveCompare(subject) == .orderedSame
-                || $0.authorisedBy?.email.caseInsensitiveCompare(subject) == .orderedSame
+        switch UserLookup.find(subject, among: try store.records(organisation: organisation, kind: .user)) {
+        case .found(let record): return record
+        case .none: return nil
+        case .ambiguous(let ids): throw AmbiguousUser(email: subject, organisation: organisation, ids: ids)
         }
     }
 

@@ -42,6 +42,9 @@ struct HistoryCommand: AsyncParsableCommand {
                 HistoryReport.eventFilter(filter.filter, since: sinceDate, limit: limit, users: users))
             let report = HistoryReport(events: events)
             print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")
+        } catch let ambiguous as AmbiguousUser {
+            printError("imanage-tokend history: \(ambiguous)")
+            throw ExitCode(64)  // EX_USAGE
         } catch {
             throw ReportSource.couldNotTell("history", "\(error)", json: json)
         }

@@ -4,6 +4,7 @@ import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendPolicy
+import TokendReports
 import TokendStore
 
 /// `revoke`: removes a grant and its tokens and records the event, through the running daemon
@@ -70,11 +71,14 @@ struct RevokeCommand: AsyncParsableCommand {
         do {
             let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
             var key = GrantKey(organisation: organisation, kind: kind, subject: subject)
-            if try store.record(for: key) == nil, kind == .user,
-               let byEmail = try store.records(organisation: organisation, kind: .user).first(where: {
-                   $0.authorisedBy?.email.caseInsensitiveCompare(subject) == .orderedSame
-               }) {
-                key = byEmail.key
+            if try store.record(for: key) == nil, kind == .user {
+                switch UserLookup.find(subject, among: try store.records(organisation: organisation, kind: .user)) {
+                case .found(let record): key = record.key
+                case .none: break
+                case .ambiguous(let ids):
+                    printError("imanage-tokend revoke: \(UserLookup.ambiguityMessage(subject, organisation: organisation, ids: ids)); nothing was revoked")
+                    throw ExitCode(64)  // EX_USAGE
+                }
             }
             guard let transition = try await store.remove(key, message: "revoked by an administrator (imanage-tokend revoke)") else {
                 printError("imanage-tokend revoke: no grant for \(what)")

@@ -12,14 +12,17 @@ public struct HistoryReport: Sendable, Encodable {
 
     /// The store's filter for a report filter: a user given by email is looked up among the
     /// stored user grants (an unknown email is taken as a user id and matches nothing).
-    public static func eventFilter(_ filter: ReportFilter, since: Date?, limit: Int?, users: [GrantRecord]) -> EventFilter {
+    /// - Throws: `AmbiguousUser` when the email is several users' of one organisation.
+    public static func eventFilter(_ filter: ReportFilter, since: Date?, limit: Int?, users: [GrantRecord]) throws -> EventFilter {
         var subject = filter.library
         if let user = filter.user {
-            subject = users.first {
-                $0.key.kind == .user && ($0.key.subject.caseInsensitiveCompare(user) == .orderedSame
-                    || $0.authorisedBy?.email.caseInsensitiveCompare(user) == .orderedSame)
-                    && (filter.organisation == nil || $0.key.organisation == filter.organisation)
-            }?.key.subject ?? user
+            let candidates = users.filter { filter.organisation == nil || $0.key.organisation == filter.organisation }
+            switch UserLookup.find(user, among: candidates) {
+            case .found(let record): subject = record.key.subject
+            case .none: subject = user
+            case .ambiguous(let ids):
+                throw AmbiguousUser(email: user, organisation: filter.organisation ?? candidates.first?.key.organisation ?? "", ids: ids)
+            }
         }
         return EventFilter(organisation: filter.organisation, kind: filter.kind, subject: subject, since: since, limit: limit)
     }
