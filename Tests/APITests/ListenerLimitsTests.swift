@@ -107,6 +107,16 @@ struct ListenerLimitsTests {
         #expect(await small.request(RawConnection.get("/hello")) == 200)
     }
 
+    @Test("a request head over the bounds is not served, and the server keeps serving")
+    func headerLimit() async throws {
+        let server = try await SmallServer(limits: ListenerLimits(maximumConnections: 16, maximumHeaderFieldSize: 1024))
+        defer { Task { await server.stop() } }
+        let large = try await RawConnection.open(port: server.port)
+        let answer = await large.request("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "h", count: 4096))\r\n\r\n")
+        #expect(answer != 200)
+        #expect(try await RawConnection.open(port: server.port).request(RawConnection.get("/hello")) == 200)
+    }
+
     @Test("the token API: a body over 64 KiB gets 413 as JSON; idle and over-limit clients do not stop a real one")
     func tokenAPI() async throws {
         let fixture = try await APIFixture.start(limits: ListenerLimits(idleTimeout: .milliseconds(500), maximumConnections: 4))
