@@ -103,6 +103,6 @@ public enum APIAccessPolicy {
         let table = "[[api_client]] user = \(user), organisations = [\(list)], allow = [\"\(permission.rawValue)\"]"
         let defaults = rules.clients.isEmpty && (permission == .token || permission == .status)
             ? " (or add the user to the API socket's group)" : ""
-        return "\(peer.description) may not use \"\(permission.rawValue)\"\(what): the daemon's administrator can allow it by adding to the configuration \(table)\(defaults), then reloading"
+        return "\(peer.description) may not use \"\(permission.rawValue)\"\(what): the daemon's administrator can allow it by adding to the configuration \(table)\(defaults), then restarting the daemon"
     }
 }

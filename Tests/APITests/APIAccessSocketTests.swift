@@ -25,14 +25,18 @@ struct APIAccessSocketTests {
         return fixture
     }
 
-    struct Run {
+    struct Run: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    /// Runs `arguments` as nobody (uid and gid 65534, no other groups).
-    static func asNobody(_ arguments: [String]) throws -> Run {
+    /// Runs `arguments` as nobody (uid and gid 65534, no other groups), waiting on a thread of its own.
+    static func asNobody(_ arguments: [String]) async throws -> Run {
+        try await onThread { try runAsNobody(arguments) }
+    }
+
+    private static func runAsNobody(_ arguments: [String]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "--"] + arguments
@@ -47,11 +51,11 @@ struct APIAccessSocketTests {
     }
 
     /// An HTTP request as nobody with curl: the status and the body.
-    static func curl(_ fixture: APIFixture, _ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: [String: Any]) {
+    static func curl(_ fixture: APIFixture, _ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, body: [String: Any]) {
         var arguments = ["/usr/bin/curl", "-s", "--max-time", "10", "--unix-socket", fixture.socketPath, "-X", method,
                          "-o", "-", "-w", "\n%{http_code}"]
         if let body { arguments += ["-H", "Content-Type: application/json", "--data", body] }
-        let run = try asNobody(arguments + ["http://localhost" + path])
+        let run = try await asNobody(arguments + ["http://localhost" + path])
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.last ?? "") ?? 0
         let text = lines.dropLast().joined(separator: "\n")
@@ -74,23 +78,23 @@ struct APIAccessSocketTests {
     func defaultRules() async throws {
         let fixture = try await Self.start()
         defer { Task { await fixture.stop() } }
-        let token = try Self.curl(fixture, "GET", Self.tokenPath)
+        let token = try await Self.curl(fixture, "GET", Self.tokenPath)
         #expect(token.status == 200)
         #expect((token.body["access_token"] as? String)?.isEmpty == false)
-        #expect(try Self.curl(fixture, "GET", "/v1/status").status == 200)
+        #expect(try await Self.curl(fixture, "GET", "/v1/status").status == 200)
         for (method, path, body) in [
             ("POST", "/v1/refresh", Self.refreshBody),
             ("DELETE", "/v1/organisations/demo/libraries/ACTIVE", nil),
             ("POST", "/v1/organisations/demo/libraries/ACTIVE/schedule", nil),
         ] as [(String, String, String?)] {
-            let answer = try Self.curl(fixture, method, path, body: body)
+            let answer = try await Self.curl(fixture, method, path, body: body)
             #expect(answer.status == 403, "\(method) \(path)")
             #expect(answer.body["error"] as? String == "forbidden")
         }
         // The grant is still there: the refused revoke did nothing.
         #expect(try await fixture.daemon.send(.GET, Self.tokenPath).status == 200)
         // The CLI, as nobody, needs only the configuration file (not the key) to ask for a token.
-        let cli = try Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+        let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
                                      "--organisation", "demo", "--library", "ACTIVE"])
         #expect(cli.status == 0, "\(cli.stderr)")
         #expect(cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == token.body["access_token"] as? String)
@@ -105,7 +109,7 @@ struct APIAccessSocketTests {
             allow = ["token"]
             """)
         defer { Task { await fixture.stop() } }
-        let answer = try Self.curl(fixture, "GET", Self.tokenPath)
+        let answer = try await Self.curl(fixture, "GET", Self.tokenPath)
         #expect(answer.status == 403)
         #expect(answer.body["error"] as? String == "forbidden")
         #expect(answer.body["access_token"] == nil)
@@ -113,9 +117,9 @@ struct APIAccessSocketTests {
         #expect(reason.contains("uid 65534"))
         #expect(reason.contains("[[api_client]]"))
         #expect(reason.contains("allow = [\"token\"]"))
-        #expect(try Self.curl(fixture, "GET", "/v1/status").status == 403)
+        #expect(try await Self.curl(fixture, "GET", "/v1/status").status == 403)
 
-        let cli = try Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+        let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
                                      "--organisation", "demo", "--library", "ACTIVE"])
         #expect(cli.status == 77)
         #expect(cli.stdout.isEmpty)
@@ -137,14 +141,14 @@ struct APIAccessSocketTests {
             allow = ["status"]
             """)
         defer { Task { await fixture.stop() } }
-        let token = try Self.curl(fixture, "GET", Self.tokenPath)
+        let token = try await Self.curl(fixture, "GET", Self.tokenPath)
         #expect(token.status == 200)
-        let other = try Self.curl(fixture, "GET", "/v1/organisations/off/libraries/ACTIVE/token")
+        let other = try await Self.curl(fixture, "GET", "/v1/organisations/off/libraries/ACTIVE/token")
         #expect(other.status == 403)
         #expect((other.body["reason"] as? String)?.contains("organisation off") == true)
-        #expect(try Self.curl(fixture, "POST", "/v1/refresh", body: Self.refreshBody).status == 403)
+        #expect(try await Self.curl(fixture, "POST", "/v1/refresh", body: Self.refreshBody).status == 403)
         // Status shows only the organisations allowed: off, not demo and its grant.
-        let status = try Self.curl(fixture, "GET", "/v1/status")
+        let status = try await Self.curl(fixture, "GET", "/v1/status")
         #expect(status.status == 200)
         let organisations = (status.body["organisations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
         #expect(organisations == ["off"])
@@ -154,7 +158,7 @@ struct APIAccessSocketTests {
         let rootStatus = try AnyJSON.object(try await fixture.daemon.send(.GET, "/v1/status"))
         #expect((rootStatus["libraries"] as? [Any])?.count == 1)
 
-        let cli = try Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+        let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
                                      "--organisation", "off", "--library", "ACTIVE"])
         #expect(cli.status == 77)
     }

@@ -14,6 +14,8 @@ struct ListenerLimitsTests {
     /// A one-route server on 127.0.0.1, port from the kernel, held to `limits`.
     final class SmallServer: Sendable {
         let port: Int
+        /// The connections the server holds open now.
+        let counter = ConnectionCounter()
         private let stopServer: @Sendable () async -> Void
 
         init(limits: ListenerLimits) async throws {
@@ -27,7 +29,7 @@ struct ListenerLimitsTests {
             logger.logLevel = .warning
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             let application = Application(
-                router: router, server: .limited(limits, logger: logger),
+                router: router, server: .limited(limits, counter: counter, logger: logger),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
             let task = Task { try await application.runService() }
@@ -39,38 +41,52 @@ struct ListenerLimitsTests {
         func stop() async { await stopServer() }
     }
 
+    func connections(_ count: Int, port: Int) async throws -> [RawConnection] {
+        var opened: [RawConnection] = []
+        for _ in 0..<count { opened.append(try await RawConnection.open(port: port)) }
+        return opened
+    }
+
+    func connections(_ count: Int, unixPath: String) async throws -> [RawConnection] {
+        var opened: [RawConnection] = []
+        for _ in 0..<count { opened.append(try await RawConnection.open(unixPath: unixPath)) }
+        return opened
+    }
+
     @Test("clients that connect and send nothing are closed after the idle timeout, and a real client is served meanwhile")
     func idleClients() async throws {
         let server = try await SmallServer(limits: ListenerLimits(idleTimeout: .milliseconds(500), maximumConnections: 16))
         defer { Task { await server.stop() } }
-        let idle = try (0..<8).map { _ in try RawConnection(port: server.port) }
+        let idle = try await connections(8, port: server.port)
         // A real client is answered while they sit there.
-        let real = try RawConnection(port: server.port)
-        #expect(real.request(RawConnection.get("/hello")) == 200)
+        let real = try await RawConnection.open(port: server.port)
+        #expect(await real.request(RawConnection.get("/hello")) == 200)
         // Each idle one is closed by the server, well within a bounded wait.
         let started = Date()
-        for connection in idle { #expect(connection.read(within: 5) == .closed) }
+        for connection in idle { #expect(await connection.read(within: 5) == .closed) }
         #expect(Date().timeIntervalSince(started) < 4)
         // And a new client is served after.
-        #expect(try RawConnection(port: server.port).request(RawConnection.get("/hello")) == 200)
+        #expect(try await RawConnection.open(port: server.port).request(RawConnection.get("/hello")) == 200)
     }
 
     @Test("a connection over the limit is closed at once; those open go on being served")
     func connectionLimit() async throws {
         let server = try await SmallServer(limits: ListenerLimits(idleTimeout: .seconds(30), maximumConnections: 3))
         defer { Task { await server.stop() } }
-        let open = try (0..<3).map { _ in try RawConnection(port: server.port) }
-        for connection in open { #expect(connection.request(RawConnection.get("/hello")) == 200) }
-        let over = try RawConnection(port: server.port)
-        #expect(over.read(within: 3) == .closed)
-        for connection in open { #expect(connection.request(RawConnection.get("/hello")) == 200) }
+        let open = try await connections(3, port: server.port)
+        for connection in open { #expect(await connection.request(RawConnection.get("/hello")) == 200) }
+        let over = try await RawConnection.open(port: server.port)
+        #expect(await over.read(within: 3) == .closed)
+        #expect(server.counter.open == 3)
+        for connection in open { #expect(await connection.request(RawConnection.get("/hello")) == 200) }
         // A slot freed is a slot again.
-        open[0].send(RawConnection.get("/hello", keepAlive: false))
-        _ = open[0].read(within: 3)
-        #expect(open[0].read(within: 3) == .closed)
+        await open[0].send(RawConnection.get("/hello", keepAlive: false))
+        _ = await open[0].read(within: 3)
+        #expect(await open[0].read(within: 3) == .closed)
+        open[0].hangUp()
         var served = false
         for _ in 0..<20 where !served {
-            served = try RawConnection(port: server.port).request(RawConnection.get("/hello"), within: 2) == 200
+            served = try await RawConnection.open(port: server.port).request(RawConnection.get("/hello"), within: 2) == 200
             if !served { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(served)
@@ -80,24 +96,34 @@ struct ListenerLimitsTests {
     func bodyLimit() async throws {
         let server = try await SmallServer(limits: ListenerLimits(maximumConnections: 16, maximumBodySize: 1024))
         defer { Task { await server.stop() } }
-        let small = try RawConnection(port: server.port)
-        #expect(small.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789") == 200)
-        let large = try RawConnection(port: server.port)
-        #expect(large.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "a", count: 5000)) == 413)
+        let small = try await RawConnection.open(port: server.port)
+        #expect(await small.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789") == 200)
+        let large = try await RawConnection.open(port: server.port)
+        #expect(await large.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "a", count: 5000)) == 413)
         let chunk = String(repeating: "b", count: 2000)
-        let chunked = try RawConnection(port: server.port)
-        #expect(chunked.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n\(chunk)\r\n0\r\n\r\n") == 413)
-        #expect(try RawConnection(port: server.port).request(RawConnection.get("/hello")) == 200)
-        #expect(small.request(RawConnection.get("/hello")) == 200)
+        let chunked = try await RawConnection.open(port: server.port)
+        #expect(await chunked.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n\(chunk)\r\n0\r\n\r\n") == 413)
+        #expect(try await RawConnection.open(port: server.port).request(RawConnection.get("/hello")) == 200)
+        #expect(await small.request(RawConnection.get("/hello")) == 200)
+    }
+
+    @Test("a request head over the bounds is not served, and the server keeps serving")
+    func headerLimit() async throws {
+        let server = try await SmallServer(limits: ListenerLimits(maximumConnections: 16, maximumHeaderFieldSize: 1024))
+        defer { Task { await server.stop() } }
+        let large = try await RawConnection.open(port: server.port)
+        let answer = await large.request("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "h", count: 4096))\r\n\r\n")
+        #expect(answer != 200)
+        #expect(try await RawConnection.open(port: server.port).request(RawConnection.get("/hello")) == 200)
     }
 
     @Test("the token API: a body over 64 KiB gets 413 as JSON; idle and over-limit clients do not stop a real one")
     func tokenAPI() async throws {
         let fixture = try await APIFixture.start(limits: ListenerLimits(idleTimeout: .milliseconds(500), maximumConnections: 4))
         defer { Task { await fixture.stop() } }
-        let large = try RawConnection(unixPath: fixture.socketPath)
-        large.send("POST /v1/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n")
-        guard case .data(let answer) = large.read(within: 5) else {
+        let large = try await RawConnection.open(unixPath: fixture.socketPath)
+        await large.send("POST /v1/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n")
+        guard case .data(let answer) = await large.read(within: 5) else {
             Issue.record("no answer to a large body")
             return
         }
@@ -105,10 +131,10 @@ struct ListenerLimitsTests {
         #expect(answer.contains(#""error": "too_large""#))
         #expect(try await fixture.daemon.send(.GET, "/v1/status").status == 200)
 
-        let idle = try (0..<4).map { _ in try RawConnection(unixPath: fixture.socketPath) }
-        let over = try RawConnection(unixPath: fixture.socketPath)
-        #expect(over.read(within: 3) == .closed)
-        for connection in idle { #expect(connection.read(within: 5) == .closed) }
+        let idle = try await connections(4, unixPath: fixture.socketPath)
+        let over = try await RawConnection.open(unixPath: fixture.socketPath)
+        #expect(await over.read(within: 3) == .closed)
+        for connection in idle { #expect(await connection.read(within: 5) == .closed) }
         #expect(try await fixture.daemon.send(.GET, "/v1/status").status == 200)
     }
 }

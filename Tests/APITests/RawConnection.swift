@@ -1,12 +1,29 @@
 import Foundation
 
-/// A blocking client socket for listener tests: connect over TCP or a Unix socket, send raw
-/// bytes, read with a bounded wait. Closed when released.
-final class RawConnection {
+/// Runs blocking work on a thread of its own, never on the cooperative pool: the servers under
+/// test run their handlers there, and a test blocked in `recv` on it would starve them.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+/// A client socket for listener tests: connect over TCP or a Unix socket, send raw bytes, read
+/// with a bounded wait (the blocking calls on a thread of their own). Closed when released.
+final class RawConnection: Sendable {
     let fd: Int32
 
     /// Connects to `127.0.0.1:port`.
-    init(port: Int) throws {
+    static func open(port: Int) async throws -> RawConnection {
+        try await onThread { try RawConnection(port: port) }
+    }
+
+    /// Connects to the Unix socket at `path`.
+    static func open(unixPath path: String) async throws -> RawConnection {
+        try await onThread { try RawConnection(unixPath: path) }
+    }
+
+    private init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -18,8 +35,7 @@ final class RawConnection {
         guard result == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
     }
 
-    /// Connects to the Unix socket at `path`.
-    init(unixPath path: String) throws {
+    private init(unixPath path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -33,7 +49,14 @@ final class RawConnection {
 
     deinit { close(fd) }
 
-    func send(_ text: String) {
+    /// Closes both directions, as a client does when done (the descriptor is closed at release).
+    func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
+    func send(_ text: String) async {
+        _ = try? await onThread { self.sendNow(text) }
+    }
+
+    private func sendNow(_ text: String) {
         let bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -43,7 +66,7 @@ final class RawConnection {
         }
     }
 
-    enum ReadResult: Equatable {
+    enum ReadResult: Equatable, Sendable {
         /// Bytes arrived.
         case data(String)
         /// The server closed the connection (or reset it).
@@ -53,7 +76,11 @@ final class RawConnection {
     }
 
     /// Reads what arrives within `seconds` (until the first bytes, then what follows at once).
-    func read(within seconds: Double) -> ReadResult {
+    func read(within seconds: Double) async -> ReadResult {
+        (try? await onThread { self.readNow(within: seconds) }) ?? .timedOut
+    }
+
+    private func readNow(within seconds: Double) -> ReadResult {
         var waitFor = timeval(tv_sec: Int(seconds), tv_usec: suseconds_t((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &waitFor, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -64,9 +91,9 @@ final class RawConnection {
     }
 
     /// Sends one request and reads its answer: the status code, or `nil` when the connection closed.
-    func request(_ text: String, within seconds: Double = 5) -> Int? {
-        send(text)
-        guard case .data(let answer) = read(within: seconds) else { return nil }
+    func request(_ text: String, within seconds: Double = 5) async -> Int? {
+        await send(text)
+        guard case .data(let answer) = await read(within: seconds) else { return nil }
         let parts = answer.split(separator: " ", maxSplits: 2)
         return parts.count > 1 ? Int(parts[1]) : nil
     }
