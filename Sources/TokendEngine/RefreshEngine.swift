@@ -70,7 +70,11 @@ public final class RefreshEngine: Sendable {
     /// need a restart; the caller says so.
     @discardableResult
     public func reload(_ newConfiguration: TokendConfiguration) async throws -> (scheduled: Int, overdue: Int) {
-        configurationBox.withLock { $0.organisations = newConfiguration.organisations }
+        configurationBox.withLock {
+            $0.organisations = newConfiguration.organisations
+            // Who may use the token API follows the file too: a narrowed rule must not wait for a restart.
+            $0.apiClients = newConfiguration.apiClients
+        }
         return try await scheduleFromStore()
     }
 

@@ -126,16 +126,18 @@ struct SystemdUnitTests {
         #expect(outcome.output.isEmpty, "systemd-analyze verify printed: \(outcome.output)")
     }
 
-    @Test("systemd-analyze security rates the unit's exposure 1.2 or less")
+    /// 1.4: PrivateUsers= is off (it costs 0.2), as the token API's [[api_client]] rules need the
+    /// peers' real uids from SO_PEERCRED, which a user namespace maps to 65534.
+    @Test("systemd-analyze security rates the unit's exposure 1.4 or less")
     func exposure() throws {
         let (directory, unit) = try installedUnit()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let outcome = try ScriptRun.run("systemd-analyze", ["security", "--offline=true", "--threshold=12", "--no-pager", unit])
+        let outcome = try ScriptRun.run("systemd-analyze", ["security", "--offline=true", "--threshold=14", "--no-pager", unit])
         let line = outcome.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
         let figure = line.flatMap { $0.split(separator: ":").last?.split(separator: " ").first }.flatMap { Double($0) }
         #expect(figure != nil, "no exposure figure in: \(outcome.output.suffix(400))")
-        #expect((figure ?? 99) <= 1.2, "exposure \(figure ?? -1)")
-        #expect(outcome.status == 0, "systemd-analyze security --threshold=12 failed")
+        #expect((figure ?? 99) <= 1.4, "exposure \(figure ?? -1)")
+        #expect(outcome.status == 0, "systemd-analyze security --threshold=14 failed")
     }
 
     @Test("the unit runs as its own user, notifies, reloads with SIGHUP and keeps secrets in credentials")
