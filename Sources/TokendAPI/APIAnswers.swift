@@ -158,3 +158,11 @@ struct RefreshRequestBody: Decodable {
     /// Seconds to wait for the outcome (0 to 60; default 0: answer once scheduled).
     var wait: Double?
 }
+
+/// `POST /v1/schedule`'s answer: the grants scheduled, and those named that were not found.
+struct ScheduleManyAnswer: Encodable {
+    var scheduled: [GrantChangeAnswer]
+    var notFound: [String]
+
+    enum CodingKeys: String, CodingKey { case scheduled, notFound = "not_found" }
+}

@@ -62,6 +62,9 @@ struct TokenAPIRoutes: Sendable {
         router.post("/v1/refresh") { request, context in
             try await Self.namingOneUser { try await refresh(request, context: context) }
         }
+        router.post("/v1/schedule") { request, context in
+            try await Self.namingOneUser { try await scheduleMany(request, context: context) }
+        }
     }
 
     /// `POST /v1/refresh`: a JSON body `{"organisation", "library" | "user", "wait"}` or
@@ -84,24 +87,72 @@ struct TokenAPIRoutes: Sendable {
         body.library = body.library ?? query.get("library")
         body.user = body.user ?? query.get("user")
         body.wait = body.wait ?? query.get("wait").flatMap(Double.init)
+        let named: [(organisation: String, kind: GrantKind, subject: String)]
+        switch Self.namedGrants(body) {
+        case .success(let found): named = found
+        case .failure(let refusal): return refusal.response
+        }
+        if let refusal = await refusal(.refresh(organisations: named.map(\.organisation)), context) { return refusal }
+        let results = try await service.refresh(named, wait: body.wait ?? 0)
+        let allMissing = results.allSatisfy { $0.outcome == "not_found" }
+        return Self.json(RefreshAnswer(results: results), status: allMissing ? .notFound : .ok)
+    }
+
+    /// `POST /v1/schedule` with `{"grants": [{"organisation", "library" | "user"}, …]}`: schedules
+    /// grants another process stored (bulk `import --from` tells the daemon once, not per grant).
+    func scheduleMany(_ request: Request, context: TokenAPIRequestContext) async throws -> Response {
+        var request = request
+        let data = try await request.collectBody(upTo: 1024 * 1024)
+        let body: RefreshRequestBody
+        do {
+            body = try JSONDecoder().decode(RefreshRequestBody.self, from: Data(data.readableBytesView))
+        } catch {
+            return Self.badRequest("the body is not JSON of the form {\"grants\": [{\"organisation\": …, \"library\" or \"user\": …}]}")
+        }
+        let named: [(organisation: String, kind: GrantKind, subject: String)]
+        switch Self.namedGrants(body, limit: 10_000) {
+        case .success(let found): named = found
+        case .failure(let refusal): return refusal.response
+        }
+        for organisation in Set(named.map(\.organisation)).sorted() {
+            if let refusal = await refusal(.schedule(organisation: organisation), context) { return refusal }
+        }
+        var scheduled: [GrantChangeAnswer] = []
+        var missing: [String] = []
+        for grant in named {
+            if let answer = try service.schedule(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) {
+                scheduled.append(answer)
+            } else {
+                missing.append("\(grant.kind.rawValue) \(grant.subject) of \(grant.organisation)")
+            }
+        }
+        return Self.json(ScheduleManyAnswer(scheduled: scheduled, notFound: missing))
+    }
+
+    /// A refusal that is already an answer.
+    struct BadRequest: Error {
+        let response: Response
+    }
+
+    /// The grants a refresh or schedule body names (one, or a `grants` list), or a `400`.
+    static func namedGrants(
+        _ body: RefreshRequestBody, limit: Int = 1000
+    ) -> Result<[(organisation: String, kind: GrantKind, subject: String)], BadRequest> {
         var grants = body.grants ?? []
         if let organisation = body.organisation {
             grants.append(.init(organisation: organisation, library: body.library, user: body.user))
         }
-        guard !grants.isEmpty else { return Self.badRequest("name a grant: organisation with library or user") }
+        guard !grants.isEmpty else { return .failure(BadRequest(response: badRequest("name a grant: organisation with library or user"))) }
         var named: [(organisation: String, kind: GrantKind, subject: String)] = []
         for grant in grants {
             switch (grant.library, grant.user) {
             case let (library?, nil): named.append((grant.organisation, .library, library))
             case let (nil, user?): named.append((grant.organisation, .user, user))
-            default: return Self.badRequest("each grant needs organisation and exactly one of library or user")
+            default: return .failure(BadRequest(response: badRequest("each grant needs organisation and exactly one of library or user")))
             }
         }
-        guard named.count <= 1000 else { return Self.badRequest("at most 1000 grants per request") }
-        if let refusal = await refusal(.refresh(organisations: named.map(\.organisation)), context) { return refusal }
-        let results = try await service.refresh(named, wait: body.wait ?? 0)
-        let allMissing = results.allSatisfy { $0.outcome == "not_found" }
-        return Self.json(RefreshAnswer(results: results), status: allMissing ? .notFound : .ok)
+        guard named.count <= limit else { return .failure(BadRequest(response: badRequest("at most \(limit) grants per request"))) }
+        return .success(named)
     }
 
     /// The `403` answer when the peer may not ask `route`, or `nil` when it may.

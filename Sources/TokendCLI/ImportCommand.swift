@@ -21,21 +21,53 @@ struct ImportCommand: AsyncParsableCommand {
             socket and schedules it at once (if it cannot be reached, systemctl reload imanage-tokend does the \
             same). With refresh-token rotation on, verifying spends the \
             token given: if the import is then refused, get a fresh token before trying again.
+
+            Bulk: --from FILE (- for standard input) reads JSON lines \
+            {"organisation": "acme", "library": "ACTIVE" | "user": "ALICE", "refresh_token": "…"}, \
+            verifies each as above, several at a time (--concurrency), and prints one result line per \
+            input line, in order, never the token: "line 3: imported library ACTIVE of acme, authorised \
+            by …" or "line 4: refused: why" (--json: one JSON object per line). The running daemon is \
+            told once at the end. Exit 0 when every line was imported, 1 when any was refused.
+
+            Examples:
+              imanage-tokend import --organisation acme --library ACTIVE --refresh-token-file token.txt
+              imanage-tokend import --from grants.jsonl --concurrency 16
             """)
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var grant: GrantSelection
     @Option(name: .long, help: ArgumentHelp("File holding the refresh token, or - for standard input.", valueName: "file"))
-    var refreshTokenFile: String
+    var refreshTokenFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bulk: a file of JSON lines (organisation, library or user, refresh_token), or -.", valueName: "file"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("Bulk: how many tokens are verified at once (1 to 64).", valueName: "count"))
+    var concurrency = 8
+
+    @Flag(help: "Bulk: print each line's result as a JSON object.")
+    var json = false
 
     func validate() throws {
-        if grant.organisation == nil || (grant.library == nil && grant.user == nil) {
-            throw ValidationError("import needs --organisation and one of --library or --user")
+        if from != nil {
+            if grant.organisation != nil || grant.library != nil || grant.user != nil || refreshTokenFile != nil {
+                throw ValidationError("--from reads organisation, library or user and refresh_token from each line: give none of --organisation, --library, --user, --refresh-token-file with it")
+            }
+            guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
+            return
         }
+        if grant.organisation == nil || (grant.library == nil && grant.user == nil) {
+            throw ValidationError("import needs --organisation and one of --library or --user (or --from FILE for many)")
+        }
+        if refreshTokenFile == nil { throw ValidationError("import needs --refresh-token-file FILE (- for standard input)") }
     }
 
     func run() async throws {
         let configuration = try config.load()
+        if let from {
+            try await BulkImport(source: from, concurrency: concurrency, json: json).run(configuration, command: self)
+            return
+        }
         guard let orgName = grant.organisation, let organisation = configuration.organisation(named: orgName) else {
             throw fail("no organisation '\(grant.organisation ?? "")' in \(configuration.path)")
         }
@@ -50,7 +82,13 @@ struct ImportCommand: AsyncParsableCommand {
         let record: GrantRecord
         // The client is shut down on every path before the process ends.
         do {
-            record = try await verifyAndStore(refreshToken, of: organisation, store: store, policy: RefreshPolicy(settings: configuration.refresh), client: client)
+            let verification = ImportVerification(
+                client: client, admission: GrantAdmission(store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh)))
+            let subject: GrantAdmission.Subject = grant.library.map { .library($0) } ?? .user(named: grant.user)
+            switch await verification.importToken(refreshToken, for: subject, of: organisation) {
+            case .success(let stored): record = stored
+            case .failure(let refusal): throw fail(refusal.description)
+            }
         } catch {
             await client.shutdown()
             throw error
@@ -61,35 +99,8 @@ struct ImportCommand: AsyncParsableCommand {
         await tellDaemon(about: record.key, configuration: configuration)
     }
 
-    /// One refresh, then the admission every new grant goes through: who the token belongs to, the
-    /// organisation's iManage customer, for a library the NRTADMIN check, then the write.
-    private func verifyAndStore(
-        _ refreshToken: String, of organisation: OrganisationConfig, store: GrantStore, policy: RefreshPolicy, client: IManageHTTPClient
-    ) async throws -> GrantRecord {
-        let tokens: TokenResponse
-        switch await client.refresh(tokenURL: organisation.tokenURL, credentials: organisation.clientCredentials, refreshToken: refreshToken) {
-        case .success(let answer): tokens = answer
-        case .failure(let failure):
-            let advice = switch failure.failureClass {
-            case .grantDead: "the refresh token is not valid (expired, revoked or already rotated): authorise again"
-            case .clientRefused: "the organisation's client id or secret was refused: check client_id and client_secret_file"
-            case .transient: "iManage could not be reached or answered badly: try again later"
-            }
-            throw fail("the refresh token could not be verified: \(failure) — \(advice)")
-        }
-        let admission = GrantAdmission(store: store, client: client, policy: policy)
-        let subject: GrantAdmission.Subject = grant.library.map { .library($0) } ?? .user(named: grant.user)
-        do {
-            return try await admission.admit(
-                tokens, presentedRefreshToken: refreshToken, for: subject, of: organisation,
-                message: { "imported, authorised by \($0.name ?? $0.userID)" })
-        } catch {
-            throw fail("\(error)")
-        }
-    }
-
     /// The database, opened for writing; a key that does not match it is a configuration problem (78).
-    private func openStore(_ configuration: TokendConfiguration) throws -> GrantStore {
+    func openStore(_ configuration: TokendConfiguration) throws -> GrantStore {
         do {
             return try GrantStore(path: configuration.database, key: configuration.key?.reveal())
         } catch StoreError.wrongKey(let path) {
@@ -122,17 +133,22 @@ struct ImportCommand: AsyncParsableCommand {
         if refreshTokenFile == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            data = FileManager.default.contents(atPath: refreshTokenFile)
+            data = FileManager.default.contents(atPath: refreshTokenFile ?? "")
         }
         guard let data else { throw fail("cannot read the file given to --refresh-token-file (give a path, or - for standard input)") }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty, token.utf8.count <= 8192, !token.contains(where: \.isWhitespace) else {
+        guard Self.isOneToken(token) else {
             throw fail("the file given to --refresh-token-file does not hold one refresh token (empty, too long, or several words)")
         }
         return token
     }
 
-    private func fail(_ message: String) -> ExitCode {
+    /// A refresh token as a file or a line may hold it: one word of printable text, at most 8 KiB.
+    static func isOneToken(_ token: String) -> Bool {
+        !token.isEmpty && token.utf8.count <= 8192 && !token.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    func fail(_ message: String) -> ExitCode {
         printError("imanage-tokend import: \(message)")
         return ExitCode(1)
     }
