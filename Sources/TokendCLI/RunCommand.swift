@@ -82,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
                 socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger)
         } catch {
             printError("imanage-tokend run: \(error)")
+            // Stopped in order, so nothing dies of being dropped while running (the HTTP client traps then).
+            engine.stop()
+            await client.shutdown()
             throw ExitCode(1)
         }
         // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
