@@ -9,6 +9,7 @@
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
+//   TokendMetrics  /metrics in the Prometheus text format (swift-prometheus)  -> Policy, Config, Store, Reports, HTTP
 //   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports, HTTP
 //   TokendWebInput the callback's query: form decoding and what it asks for (no dependencies)
@@ -42,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Thin system-library target over the system's libsqlite3 (libsqlite3-dev).
@@ -69,6 +72,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -82,15 +86,29 @@ let package = Package(
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendLogging",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
         .target(name: "TokendReports", dependencies: ["TokendPolicy", "TokendStore"], swiftSettings: strict),
         .target(
+            name: "TokendMetrics",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore", "TokendReports", "TokendHTTP",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TokendHTTP",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -130,8 +148,9 @@ let package = Package(
             name: "TokendCLI",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
-                "TokendReports", "TokendAPI", "CTokendSystem",
+                "TokendReports", "TokendAPI", "TokendMetrics", "CTokendSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

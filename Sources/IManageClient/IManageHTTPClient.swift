@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -70,9 +71,9 @@ public final class IManageHTTPClient: Sendable {
 
     /// Trades a refresh token for a new access token (`grant_type=refresh_token`).
     public func refresh(
-        tokenURL: URL, credentials: ClientCredentials, refreshToken: String
+        tokenURL: URL, credentials: ClientCredentials, refreshToken: String, organisation: String = ""
     ) async -> Result<TokenResponse, RefreshFailure> {
-        await requestToken(tokenURL, grant: .refreshToken, fields: [
+        await requestToken(tokenURL, grant: .refreshToken, organisation: organisation, fields: [
             ("grant_type", TokenGrant.refreshToken.rawValue),
             ("refresh_token", refreshToken),
             ("client_id", credentials.clientID),
@@ -83,7 +84,8 @@ public final class IManageHTTPClient: Sendable {
     /// Trades an authorisation code from the callback for the first tokens
     /// (`grant_type=authorization_code`, with the PKCE verifier when one was used).
     public func exchangeCode(
-        tokenURL: URL, credentials: ClientCredentials, code: String, redirectURI: String, codeVerifier: String?
+        tokenURL: URL, credentials: ClientCredentials, code: String, redirectURI: String, codeVerifier: String?,
+        organisation: String = ""
     ) async -> Result<TokenResponse, RefreshFailure> {
         var fields: [(name: String, value: String)] = [
             ("grant_type", TokenGrant.authorizationCode.rawValue),
@@ -93,11 +95,11 @@ public final class IManageHTTPClient: Sendable {
             ("client_secret", credentials.clientSecret),
         ]
         if let codeVerifier { fields.append(("code_verifier", codeVerifier)) }
-        return await requestToken(tokenURL, grant: .authorizationCode, fields: fields)
+        return await requestToken(tokenURL, grant: .authorizationCode, organisation: organisation, fields: fields)
     }
 
     private func requestToken(
-        _ url: URL, grant: TokenGrant, fields: [(name: String, value: String)]
+        _ url: URL, grant: TokenGrant, organisation: String, fields: [(name: String, value: String)]
     ) async -> Result<TokenResponse, RefreshFailure> {
         let target: RequestTarget
         switch RequestTarget.check(url) {
@@ -110,7 +112,7 @@ public final class IManageHTTPClient: Sendable {
         let body = FormEncoding.encode(fields)
         request.body = .bytes(ByteBuffer(bytes: body))
 
-        let result = await send(request, to: target, what: "token").flatMap { answer in
+        let result = await send(request, to: target, what: "token", organisation: organisation).flatMap { answer in
             TokenResponseParser.parse(
                 status: answer.status, body: answer.body, retryAfterHeader: answer.retryAfter,
                 now: Date(), defaultLifetime: settings.defaultAccessTokenLifetime
@@ -123,22 +125,22 @@ public final class IManageHTTPClient: Sendable {
     // MARK: - Work API
 
     /// Who the access token belongs to and their customer id (`GET {endpoint}/api`).
-    public func discover(discoveryURL: URL, accessToken: String) async -> Result<IManageIdentity, RefreshFailure> {
-        await getAPI(discoveryURL, accessToken: accessToken, what: "discovery", parse: APIAnswerParser.identity)
+    public func discover(discoveryURL: URL, accessToken: String, organisation: String = "") async -> Result<IManageIdentity, RefreshFailure> {
+        await getAPI(discoveryURL, accessToken: accessToken, what: "discovery", organisation: organisation, parse: APIAnswerParser.identity)
     }
 
     /// The customer's libraries (`GET …/customers/{customerId}/libraries`).
-    public func libraries(url: URL, accessToken: String) async -> Result<[IManageLibrary], RefreshFailure> {
-        await getAPI(url, accessToken: accessToken, what: "libraries", parse: APIAnswerParser.libraries)
+    public func libraries(url: URL, accessToken: String, organisation: String = "") async -> Result<[IManageLibrary], RefreshFailure> {
+        await getAPI(url, accessToken: accessToken, what: "libraries", organisation: organisation, parse: APIAnswerParser.libraries)
     }
 
     /// The members of a library group (`GET …/libraries/{library}/groups/{group}/members`).
-    public func groupMembers(url: URL, accessToken: String) async -> Result<[IManageGroupMember], RefreshFailure> {
-        await getAPI(url, accessToken: accessToken, what: "group members", parse: APIAnswerParser.groupMembers)
+    public func groupMembers(url: URL, accessToken: String, organisation: String = "") async -> Result<[IManageGroupMember], RefreshFailure> {
+        await getAPI(url, accessToken: accessToken, what: "group members", organisation: organisation, parse: APIAnswerParser.groupMembers)
     }
 
     private func getAPI<Value: Sendable>(
-        _ url: URL, accessToken: String, what: String,
+        _ url: URL, accessToken: String, what: String, organisation: String,
         parse: @escaping @Sendable ([UInt8]) -> Result<Value, APIAnswerProblem>
     ) async -> Result<Value, RefreshFailure> {
         let target: RequestTarget
@@ -150,7 +152,7 @@ public final class IManageHTTPClient: Sendable {
         request.headers.add(name: "X-Auth-Token", value: accessToken)
         request.headers.add(name: "Accept", value: "application/json")
 
-        let result = await send(request, to: target, what: what).flatMap { answer -> Result<Value, RefreshFailure> in
+        let result = await send(request, to: target, what: what, organisation: organisation).flatMap { answer -> Result<Value, RefreshFailure> in
             guard (200..<300).contains(answer.status) else {
                 return .failure(AnswerClassification.apiFailure(
                     status: answer.status, body: answer.body, retryAfterHeader: answer.retryAfter,
@@ -176,7 +178,7 @@ public final class IManageHTTPClient: Sendable {
     }
 
     private func send(
-        _ request: HTTPClientRequest, to target: RequestTarget, what: String
+        _ request: HTTPClientRequest, to target: RequestTarget, what: String, organisation: String
     ) async -> Result<ReceivedAnswer, RefreshFailure> {
         let timeout = settings.requestTimeout
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeout, 0) * 1000))
@@ -191,11 +193,25 @@ public final class IManageHTTPClient: Sendable {
                     retryAfter: response.headers.first(name: "Retry-After"),
                     body: Array(body.readableBytesView))
             }
+            Self.countRequest(organisation: organisation, what: what, code: String(answer.status))
             return .success(answer)
         } catch {
+            Self.countRequest(organisation: organisation, what: what, code: "error")
             return .failure(TransportFailure.failure(
                 for: error, host: target.host, port: target.port, settings: settings, plainHTTP: target.url.scheme?.lowercased() == "http"))
         }
+    }
+
+    /// `imanage_tokend_imanage_requests_total{organisation,endpoint,code}` (swift-metrics: nothing
+    /// unless the daemon bootstrapped a metrics backend). `code` is the HTTP status, or `error`
+    /// when no answer came (connection, TLS, timeout).
+    private static func countRequest(organisation: String, what: String, code: String) {
+        let endpoint = switch what {
+        case "group members": "members"
+        default: what
+        }
+        Counter(label: "imanage_tokend_imanage_requests_total",
+                dimensions: [("organisation", organisation), ("endpoint", endpoint), ("code", code)]).increment()
     }
 
     private func logOutcome<Value>(_ result: Result<Value, RefreshFailure>, what: String, target: RequestTarget) {

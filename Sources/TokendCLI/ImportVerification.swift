@@ -24,7 +24,9 @@ struct ImportVerification: Sendable {
         var tokens: TokenResponse?
         var attempt = 1
         while tokens == nil {
-            switch await client.refresh(tokenURL: organisation.tokenURL, credentials: organisation.clientCredentials, refreshToken: refreshToken) {
+            switch await client.refresh(
+                tokenURL: organisation.tokenURL, credentials: organisation.clientCredentials, refreshToken: refreshToken,
+                organisation: organisation.name) {
             case .success(let answer):
                 tokens = answer
             case .failure(let failure) where failure.failureClass == .transient && attempt < attempts:

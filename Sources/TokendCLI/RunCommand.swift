@@ -3,10 +3,13 @@ import CTokendSystem
 import Foundation
 import IManageClient
 import Logging
+import Prometheus
 import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendLogging
+import TokendMetrics
+import TokendReports
 import TokendStore
 import TokendWeb
 
@@ -49,6 +52,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         TokendLoggingSystem.bootstrap(level: level)
         let logger = Logger(label: "imanage-tokend")
+        // Before anything counts: the engine's and the HTTP client's counters go to this registry.
+        let registry = configuration.metricsListen != nil ? MetricsBackend.bootstrap() : nil
         let notifier = SystemdNotifier()
 
         let lock: InstanceLock
@@ -97,6 +102,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.error("the web pages are not served: \(error); grants are still refreshed")
             web = nil
         }
+        let metrics = await Self.startMetrics(configuration, registry: registry, store: store, engine: engine, logger: logger)
         let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
         logger.info("imanage-tokend started: \(summary)")
         notifier.ready()
@@ -119,6 +125,7 @@ struct RunCommand: AsyncParsableCommand {
         hangups.cancel()
         await api.stop()
         await web?.stop()
+        await metrics?.stop()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}
@@ -126,6 +133,32 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension RunCommand {
+    /// `GET /metrics` on `metrics_listen`, when configured. Like the pages, a port that cannot be
+    /// bound stops the metrics only, never the refreshes.
+    static func startMetrics(
+        _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: GrantStore, engine: RefreshEngine,
+        logger: Logger
+    ) async -> MetricsServer? {
+        guard let listen = configuration.metricsListen, let registry else { return nil }
+        do {
+            // Its own read connection: a scrape of many grants never holds up the engine's reads.
+            let scrapes = try GrantStore(path: configuration.database, key: nil, mode: .readOnly)
+            return try await MetricsServer.start(
+                host: listen.host, port: listen.port, registry: registry, store: scrapes,
+                series: GrantSeries(rules: StatusRules(settings: configuration.refresh), perGrant: configuration.metricsPerGrant),
+                organisations: { engine.organisations.map { ($0.name, $0.enabled) } },
+                figures: {
+                    let commits = store.commitStatistics
+                    return DaemonFigures(commits: commits.commits, writes: commits.writes,
+                                         worstSchedulingLateness: engine.takeWorstSchedulingLateness())
+                },
+                logger: logger)
+        } catch {
+            logger.error("the metrics are not served on \(listen): \(error); grants are still refreshed")
+            return nil
+        }
+    }
+
     /// On SIGHUP, reads the configuration again: a good one is taken without dropping any grant
     /// (and grants stored since, by `import`, are scheduled); a bad one is refused, logged with
     /// every problem, and the running configuration stays.

@@ -16,6 +16,9 @@ extension TokendConfiguration {
             "# redirect URL to register in iManage: \(redirectURL.absoluteString)",
             Self.line("listen", quoted: listen.description),
             Self.line("api_socket", quoted: apiSocket),
+            metricsListen.map { Self.line("metrics_listen", quoted: $0.description, comment: "GET /metrics") }
+                ?? "# metrics_listen not set: no /metrics",
+            "metrics_per_grant = \(metricsPerGrant)",
             caFile.map { Self.line("ca_file", quoted: $0, comment: "the default for organisations without their own ca_file") }
                 ?? "# ca_file not set: the system's trust roots are used",
             "",

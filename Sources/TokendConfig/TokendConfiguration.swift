@@ -35,6 +35,10 @@ public struct TokendConfiguration: Sendable {
     public var apiSocketGroup: String? = nil
     /// `[[api_client]]`: who may do what with the token API; empty means the default rules.
     public var apiClients: [APIClientRule] = []
+    /// `metrics_listen`: where `GET /metrics` is served (Prometheus text format); `nil`: not served.
+    public var metricsListen: ListenAddress? = nil
+    /// `metrics_per_grant`: series per grant (default), or `false` for counts by status only.
+    public var metricsPerGrant = true
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

@@ -76,7 +76,7 @@ public struct GrantAdmission: Sendable {
     /// Who `accessToken` belongs to (`GET /api`), refused when of another customer.
     public func identify(accessToken: String, organisation: OrganisationConfig) async throws(AdmissionFailure) -> IManageIdentity {
         let identity: IManageIdentity
-        switch await client.discover(discoveryURL: organisation.discoveryURL, accessToken: accessToken) {
+        switch await client.discover(discoveryURL: organisation.discoveryURL, accessToken: accessToken, organisation: organisation.name) {
         case .success(let found): identity = found
         case .failure(let failure): throw .discoveryFailed(failure)
         }
@@ -94,7 +94,7 @@ public struct GrantAdmission: Sendable {
     ) async throws(AdmissionFailure) {
         let customer = try expectedCustomer(of: organisation) ?? identity.customerID
         let url = organisation.nrtadminMembersURL(customerID: customer, library: library)
-        switch NrtadminMembership.decide(await client.groupMembers(url: url, accessToken: accessToken), userID: identity.userID) {
+        switch NrtadminMembership.decide(await client.groupMembers(url: url, accessToken: accessToken, organisation: organisation.name), userID: identity.userID) {
         case .member: return
         case .notMember: throw .notNrtadmin(person: Self.describe(identity), library: library)
         case .unknown(let failure): throw .nrtadminCheckFailed(library: library, failure)
@@ -107,7 +107,7 @@ public struct GrantAdmission: Sendable {
     ) async throws(AdmissionFailure) -> [String] {
         let customer = try expectedCustomer(of: organisation) ?? identity.customerID
         let libraries: [IManageLibrary]
-        switch await client.libraries(url: organisation.librariesURL(customerID: customer), accessToken: accessToken) {
+        switch await client.libraries(url: organisation.librariesURL(customerID: customer), accessToken: accessToken, organisation: organisation.name) {
         case .success(let found): libraries = found
         case .failure(let failure): throw .librariesFailed(failure)
         }

@@ -87,7 +87,8 @@ public struct GrantRefresher: Sendable {
         else { return RefreshAttempt(skipped: true) }
 
         let answer = await client.refresh(
-            tokenURL: target.tokenURL, credentials: target.credentials, refreshToken: claim.refreshToken)
+            tokenURL: target.tokenURL, credentials: target.credentials, refreshToken: claim.refreshToken,
+            organisation: claim.record.key.organisation)
         var update = outcome(of: answer, for: claim, at: now())
         if case .success(let tokens) = answer {
             await checkNrtadmin(of: claim.record, with: tokens.accessToken, at: target, into: &update)
@@ -124,7 +125,7 @@ public struct GrantRefresher: Sendable {
             update.message = message
         }
         let reported: String
-        switch await client.discover(discoveryURL: check.discoveryURL, accessToken: accessToken) {
+        switch await client.discover(discoveryURL: check.discoveryURL, accessToken: accessToken, organisation: check.organisation) {
         case .success(let identity): reported = identity.customerID
         case .failure: return
         }
@@ -137,7 +138,8 @@ public struct GrantRefresher: Sendable {
             return stop("the token of library \(record.key.subject) belongs to iManage customer \(reported), but this organisation "
                 + "is customer \(expected): an NRTADMIN of this firm's library must authorise it")
         }
-        let answer = await client.groupMembers(url: check.membersURL(customer, record.key.subject), accessToken: accessToken)
+        let answer = await client.groupMembers(
+            url: check.membersURL(customer, record.key.subject), accessToken: accessToken, organisation: check.organisation)
         switch NrtadminMembership.decide(answer, userID: authoriser.userID) {
         case .member:
             update.nrtadminCheckedAt = current

@@ -201,7 +201,9 @@ public final class RefreshEngine: Sendable {
                     organisation: organisation.name, configuredCustomerID: organisation.customerID,
                     discoveryURL: organisation.discoveryURL,
                     membersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) }))
+            let started = ContinuousClock.now
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
+            if !attempt.skipped { RefreshMetrics.record(attempt, organisation: organisation.name, took: ContinuousClock.now - started) }
             if storeHealth.succeeded() {
                 logger.notice("the database can be written again: refreshes go on")
             }

@@ -8,7 +8,7 @@ struct ConfigurationLoader {
     static let knownTopLevelKeys = [
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
-        "api_socket_group", "api_client",
+        "api_socket_group", "api_client", "metrics_listen", "metrics_per_grant",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -54,6 +54,8 @@ struct ConfigurationLoader {
         OrganisationSharingRules(problems: problems).check(organisations)
         let apiClientReader = APIClientReader(root: root, problems: problems)
         let (apiSocketGroup, apiClients) = (apiClientReader.readSocketGroup(), apiClientReader.read())
+        let metricsListen = readMetricsListen(root)
+        let metricsPerGrant = root.boolean("metrics_per_grant")?.value ?? true
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
@@ -63,6 +65,7 @@ struct ConfigurationLoader {
             listen: listen, apiSocket: apiSocket, caFile: caFile, refresh: refresh,
             cloudApplication: cloudApplication, organisations: organisations)
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
+        (configuration.metricsListen, configuration.metricsPerGrant) = (metricsListen ?? nil, metricsPerGrant)
         return configuration
     }
 
@@ -191,6 +194,18 @@ struct ConfigurationLoader {
             return try ListenAddress.parse(value.value)
         } catch {
             root.problem("listen", error.message)
+            return nil
+        }
+    }
+
+    /// `metrics_listen`: the outer optional is `nil` after a problem, the inner when not written.
+    private func readMetricsListen(_ root: ConfigTable) -> ListenAddress?? {
+        guard root.contains("metrics_listen") else { return .some(nil) }
+        guard let value = root.string("metrics_listen", expected: "host:port in quotes, like \"127.0.0.1:9464\"") else { return nil }
+        do {
+            return .some(try ListenAddress.parse(value.value))
+        } catch {
+            root.problem("metrics_listen", error.message)
             return nil
         }
     }

@@ -24,7 +24,7 @@ struct AuthorisationFlow: Sendable {
     ) async throws(WebFailure) -> TokenResponse {
         let result = await client.exchangeCode(
             tokenURL: organisation.tokenURL, credentials: Self.credentials(organisation), code: code,
-            redirectURI: redirectURL.absoluteString, codeVerifier: verifier)
+            redirectURI: redirectURL.absoluteString, codeVerifier: verifier, organisation: organisation.name)
         switch result {
         case .success(let tokens): return tokens
         case .failure(let failure): throw WebFailure.fromIManage(failure, organisation: organisation.name, retry: retry)
