@@ -181,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "tokend-benchmark",
             dependencies: [
-                "TokendEngine", "TokendStore", "TokendConfig", "TokendPolicy", "IManageClient",
+                "TokendEngine", "TokendStore", "TokendConfig", "TokendPolicy", "IManageClient", "TokendMetrics", "TokendReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

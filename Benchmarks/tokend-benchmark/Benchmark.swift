@@ -6,7 +6,9 @@ import NIOCore
 import Logging
 import TokendConfig
 import TokendEngine
+import TokendMetrics
 import TokendPolicy
+import TokendReports
 import TokendStore
 
 /// Measures the refresh engine with N grants against the emulator (a separate process, so the
@@ -24,6 +26,7 @@ struct TokendBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of steady refreshing to measure.") var seconds = 60.0
     @Option(help: "Seconds of idling (nothing due) to measure.") var idleSeconds = 10.0
     @Option(help: "Emulator port.") var port = 8490
+    @Flag(help: "Measure only a /metrics scrape of the seeded grants (read and render), then stop.") var scrapeOnly = false
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-bench-\(UUID().uuidString)")
@@ -56,6 +59,8 @@ struct TokendBenchmark: AsyncParsableCommand {
             try await group.waitForAll()
         }
         print("seeded \(grants) grants in \(format(Date().timeIntervalSince(seedStart))) s")
+        try measureScrape(configuration: configuration)
+        if scrapeOnly { return }
 
         var logger = Logger(label: "benchmark")
         logger.logLevel = .error
@@ -74,6 +79,25 @@ struct TokendBenchmark: AsyncParsableCommand {
         idleEngine.stop()
         await idleRunner.value
         await idleClient.shutdown()
+    }
+
+    /// Times what a `/metrics` scrape does with the grants (read them on a connection of its own,
+    /// render the per-grant series), five times, and prints the median and the size.
+    func measureScrape(configuration: TokendConfiguration) throws {
+        let scrapes = try GrantStore(path: configuration.database, key: nil, mode: .readOnly)
+        let series = GrantSeries(rules: StatusRules(settings: configuration.refresh), perGrant: true)
+        var reads: [Double] = [], renders: [Double] = [], bytes = 0
+        for _ in 0..<5 {
+            let start = Date()
+            let records = try scrapes.records()
+            let read = Date()
+            bytes = series.text(records: records, organisations: [("bench", true)], now: Date()).utf8.count
+            reads.append(read.timeIntervalSince(start))
+            renders.append(Date().timeIntervalSince(read))
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        print("scrape of \(grants) grants (median of 5): read \(format(median(reads) * 1000)) ms, render \(format(median(renders) * 1000)) ms, "
+            + "\(format(Double(bytes) / 1_048_576)) MiB of text")
     }
 
     /// Runs an engine over the seeded grants for `seconds` and prints what it did. The engine,
