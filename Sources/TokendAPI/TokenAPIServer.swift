@@ -16,13 +16,11 @@ import TokendHTTP
 /// ```
 public final class TokenAPIServer: Sendable {
     public let socketPath: String
-    private let serviceGroup: ServiceGroup
-    private let runTask: Task<Void, any Error>
+    private let server: RunningHTTPServer
 
-    private init(socketPath: String, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+    private init(socketPath: String, server: RunningHTTPServer) {
         self.socketPath = socketPath
-        self.serviceGroup = serviceGroup
-        self.runTask = runTask
+        self.server = server
     }
 
     /// Listens on `socketPath` and returns once the socket has its permissions.
@@ -54,41 +52,21 @@ public final class TokenAPIServer: Sendable {
         let router = Router(context: TokenAPIRequestContext.self)
         TokenAPIRoutes(service: service, access: access).register(on: router)
 
-        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Bool.self)
         let previousMask = umask(0o177)
-        let application = Application(
-            router: router,
-            server: .limited(limits, tooLarge: { maximum in
-                ("application/json; charset=utf-8",
-                 "{\"error\": \"too_large\", \"reason\": \"the request body is larger than \(maximum) bytes: send a smaller request\"}")
-            }, logger: quiet),
-            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "imanage-tokend"),
-            onServerRunning: { _ in
-                listeningContinuation.yield(true)
-                listeningContinuation.finish()
-            },
-            logger: quiet)
-        var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: quiet)
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
-        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
-        let runTask = Task {
-            defer { listeningContinuation.finish() }
-            try await serviceGroup.run()
+        let running: RunningHTTPServer
+        do {
+            running = try await RunningHTTPServer.start(
+                router: router, address: .unixDomainSocket(path: socketPath), limits: limits, serverName: "imanage-tokend",
+                tooLarge: { maximum in
+                    ("application/json; charset=utf-8",
+                     "{\"error\": \"too_large\", \"reason\": \"the request body is larger than \(maximum) bytes: send a smaller request\"}")
+                }, logger: quiet)
+        } catch {
+            umask(previousMask)
+            throw APIServerError.cannotListen(path: socketPath, reason: String(describing: error))
         }
-        var iterator = listening.makeAsyncIterator()
-        let listened = await iterator.next() ?? false
         umask(previousMask)
-        guard listened else {
-            let reason: String
-            do {
-                try await runTask.value
-                reason = "the server stopped before it listened"
-            } catch {
-                reason = String(describing: error)
-            }
-            throw APIServerError.cannotListen(path: socketPath, reason: reason)
-        }
-        let server = TokenAPIServer(socketPath: socketPath, serviceGroup: serviceGroup, runTask: runTask)
+        let server = TokenAPIServer(socketPath: socketPath, server: running)
         do {
             let outcome = try SocketPermissions.apply(
                 path: socketPath, group: socketGroup, explicit: group != nil || configuredGroup != nil)
@@ -104,8 +82,7 @@ public final class TokenAPIServer: Sendable {
 
     /// Stops listening (requests in flight get a few seconds) and removes the socket file.
     public func stop() async {
-        await serviceGroup.triggerGracefulShutdown()
-        _ = try? await runTask.value
+        await server.stop()
         unlink(socketPath)
     }
 }

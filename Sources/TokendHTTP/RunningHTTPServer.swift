@@ -6,12 +6,12 @@ import ServiceLifecycle
 /// listens, with the shared listener limits. The one way a listener of the daemon is started.
 ///
 /// ```swift
-/// let server = try await RunningHTTPServer.start(router: router, host: "127.0.0.1", port: 0, limits: .web, logger: logger)
+/// let server = try await RunningHTTPServer.start(router: router, address: .hostname("127.0.0.1", port: 0), limits: .web, logger: logger)
 /// print(server.port)
 /// await server.stop()
 /// ```
 public final class RunningHTTPServer: Sendable {
-    /// The port listened on (the one the kernel chose for port 0).
+    /// The port listened on (the one the kernel chose for port 0); 0 on a Unix socket.
     public let port: Int
     private let serviceGroup: ServiceGroup
     private let runTask: Task<Void, any Error>
@@ -22,19 +22,24 @@ public final class RunningHTTPServer: Sendable {
         self.runTask = runTask
     }
 
-    /// Serves `router` on `host:port` and returns once it listens, or throws why it could not.
-    public static func start<Context: RequestContext>(
-        router: Router<Context>, host: String, port: Int, limits: ListenerLimits, logger: Logger
-    ) async throws -> RunningHTTPServer where Context.Source == ApplicationRequestContextSource {
+    /// Serves `router` at `address` and returns once it listens, or throws why it could not.
+    /// `tooLarge` shapes the answer to a body over the limit (JSON for an API).
+    public static func start<Responder: HTTPResponderBuilder>(
+        router: Responder, address: BindAddress, limits: ListenerLimits, serverName: String? = nil,
+        tooLarge: @escaping @Sendable (Int) -> (contentType: String, body: String) = RequestSizeLimit.plainText,
+        logger: Logger
+    ) async throws -> RunningHTTPServer where Responder.Responder.Context: RequestContext,
+        Responder.Responder.Context.Source == ApplicationRequestContextSource
+    {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)
-        let (listening, continuation) = AsyncStream.makeStream(of: Int.self)
+        let (listening, continuation) = AsyncStream.makeStream(of: Int?.self)
         let application = Application(
             router: router,
-            server: .limited(limits, logger: quiet),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            server: .limited(limits, tooLarge: tooLarge, logger: quiet),
+            configuration: ApplicationConfiguration(address: address, serverName: serverName),
             onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.yield(channel.localAddress?.port)  // nil on a Unix socket
                 continuation.finish()
             },
             logger: quiet)
@@ -46,7 +51,7 @@ public final class RunningHTTPServer: Sendable {
             try await serviceGroup.run()
         }
         var iterator = listening.makeAsyncIterator()
-        guard let bound = await iterator.next(), bound > 0 else {
+        guard let listened = await iterator.next() else {
             do {
                 try await runTask.value
                 throw HTTPServerStartError(reason: "the server stopped before it listened")
@@ -56,7 +61,7 @@ public final class RunningHTTPServer: Sendable {
                 throw HTTPServerStartError(reason: String(describing: error))
             }
         }
-        return RunningHTTPServer(port: bound, serviceGroup: serviceGroup, runTask: runTask)
+        return RunningHTTPServer(port: listened ?? 0, serviceGroup: serviceGroup, runTask: runTask)
     }
 
     /// Stops listening (requests in flight get a few seconds) and returns once it is down.
@@ -71,3 +76,4 @@ public struct HTTPServerStartError: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { reason }
 }
+

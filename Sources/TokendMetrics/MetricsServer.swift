@@ -53,7 +53,7 @@ public final class MetricsServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        let server = try await RunningHTTPServer.start(router: router, host: host, port: port, limits: .api, logger: logger)
+        let server = try await RunningHTTPServer.start(router: router, address: .hostname(host, port: port), limits: .api, logger: logger)
         logger.info("metrics on http://\(host):\(server.port)/metrics")
         return MetricsServer(server: server)
     }

@@ -18,14 +18,12 @@ public final class TokendWebServer: Sendable {
     public let port: Int
     /// What the routes work with (tests start sign-ins through it and read the spent states).
     let environment: WebEnvironment
-    private let serviceGroup: ServiceGroup
-    private let runTask: Task<Void, any Error>
+    private let server: RunningHTTPServer
 
-    private init(port: Int, environment: WebEnvironment, serviceGroup: ServiceGroup, runTask: Task<Void, any Error>) {
+    private init(port: Int, environment: WebEnvironment, server: RunningHTTPServer) {
         self.port = port
         self.environment = environment
-        self.serviceGroup = serviceGroup
-        self.runTask = runTask
+        self.server = server
     }
 
     /// Starts serving and returns once the server listens.
@@ -68,44 +66,20 @@ public final class TokendWebServer: Sendable {
         TrackerRoutes(environment: environment).register(on: router)
 
         let address = listen ?? configuration.listen
-        var serverLogger = logger
-        serverLogger.logLevel = max(logger.logLevel, .notice)
-        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
-        // Idle timeout, connection limit, request and header sizes: ListenerLimits.web.
-        let application = Application(
-            router: router,
-            server: .limited(limits, logger: serverLogger),
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
-            onServerRunning: { channel in
-                listeningContinuation.yield(channel.localAddress?.port ?? 0)
-                listeningContinuation.finish()
-            },
-            logger: serverLogger)
-        var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: serverLogger)
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
-        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
-        let runTask = Task {
-            defer { listeningContinuation.finish() }
-            try await serviceGroup.run()
+        let running: RunningHTTPServer
+        do {
+            // Idle timeout, connection limit, request and header sizes: ListenerLimits.web.
+            running = try await RunningHTTPServer.start(
+                router: router, address: .hostname(address.host, port: address.port), limits: limits, logger: logger)
+        } catch {
+            throw WebServerError.cannotListen(address: address.description, reason: String(describing: error))
         }
-        var iterator = listening.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            let reason: String
-            do {
-                try await runTask.value
-                reason = "the server stopped before it listened"
-            } catch {
-                reason = String(describing: error)
-            }
-            throw WebServerError.cannotListen(address: address.description, reason: reason)
-        }
-        return TokendWebServer(port: port, environment: environment, serviceGroup: serviceGroup, runTask: runTask)
+        return TokendWebServer(port: running.port, environment: environment, server: running)
     }
 
     /// Stops listening and returns once the server is down.
     public func stop() async {
-        await serviceGroup.triggerGracefulShutdown()
-        _ = try? await runTask.value
+        await server.stop()
     }
 }
 
