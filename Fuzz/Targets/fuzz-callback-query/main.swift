@@ -21,6 +21,7 @@ public func fuzzCallbackQuery(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
         return 0
     }
     checkDecision(fields, query: query)
+    checkIssuer(query)
     checkRoundTrip(fields)
     checkEscaping(of: query)
     return 0
@@ -91,3 +92,15 @@ private func checkEscaping(of text: String) {
 var argumentCount = CommandLine.argc
 var argumentValues = Optional(CommandLine.unsafeArgv)
 exit(LLVMFuzzerRunDriver(&argumentCount, &argumentValues, fuzzCallbackQuery))
+
+/// `iss` (RFC 9207): reading it changes nothing of the decision, and its compared form is stable
+/// (normalising a normalised issuer gives it back), so two spellings of one server compare equal.
+private func checkIssuer(_ query: String) {
+    guard let read = try? CallbackQuery.readWithIssuer(query) else { return }
+    guard read.decision == (try? CallbackQuery.read(query)) else { fatalError("reading iss changed the decision") }
+    for text in [read.issuer, query].compactMap({ $0 }) {
+        if let once = IssuerIdentifier.normalised(text), IssuerIdentifier.normalised(once) != once {
+            fatalError("an issuer's compared form is not stable")
+        }
+    }
+}
