@@ -187,32 +187,51 @@ struct RefreshEngineTests {
         #expect(try fixture.status(key) == .authorized)
     }
 
+    /// The rule, on the injected clock: while iManage fails passingly, each retry comes 1-2 s after the
+    /// last (the backoff configured here), or at the access token's expiry if that is sooner; the grant
+    /// is `retrying` while its access token is valid and `expired` from that moment, never `needs_reauth`;
+    /// each retry is one request; once iManage is back, the next retry makes it `authorized` again.
     @Test("an outage of the token endpoint: retrying then expired, never needs_reauth, few requests, quick recovery")
     func outage() async throws {
-        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 3, grants: [("demo", "ACTIVE")])
+        let clock = TestClock(Date())
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 20, grants: [("demo", "ACTIVE")], clock: clock)
         let key = GrantKey.library("ACTIVE", of: "demo")
-        #expect(try await fixture.wait(upTo: 3) { try fixture.store.tokens(for: key)?.accessToken != nil })
-        fixture.emulator.resetStats()
-        let faultID = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
-        let outageStart = Date()
-        var seen: Set<GrantStatus> = []
-        while Date().timeIntervalSince(outageStart) < 6 {
-            if let status = try fixture.status(key) { seen.insert(status) }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let requestsDuringOutage = fixture.emulator.stats().total(.token)
-        fixture.emulator.removeFault(id: faultID)
-        let recovered = try await fixture.wait(upTo: 3) { try fixture.status(key) == .authorized }
-        await fixture.stop()
+        try await fixture.closing {
+            try #require(try await fixture.wait(upTo: 10) { try fixture.store.tokens(for: key)?.accessToken != nil })
+            let refreshed = try #require(try fixture.store.record(for: key))
+            let expiry = try #require(refreshed.accessExpiresAt)
+            fixture.emulator.resetStats()
+            let faultID = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
+            var next = try #require(refreshed.nextRefreshAt)
+            var attempts: [(at: Date, status: GrantStatus?, delay: TimeInterval)] = []
+            while next <= expiry.addingTimeInterval(3), attempts.count < 40 {
+                guard try await fixture.attempt(key, at: next, on: clock) else {
+                    Issue.record("no retry at \(next)")
+                    break
+                }
+                let record = try #require(try fixture.store.record(for: key))
+                let following = try #require(record.nextRefreshAt)
+                attempts.append((clock.now, record.status, following.timeIntervalSince(clock.now)))
+                next = following
+            }
+            #expect(fixture.emulator.stats().total(.token) == attempts.count, "a request went out beyond the scheduled retries")
+            for attempt in attempts {
+                #expect(attempt.status == (attempt.at < expiry ? .retrying : .expired), "at \(attempt.at), expiry \(expiry)")
+                // At the expiry instead, when that comes first, but never sooner than the minimum interval (0.5 s).
+                let retry = attempt.at.addingTimeInterval(attempt.delay)
+                let atExpiry = max(expiry, attempt.at.addingTimeInterval(0.5))
+                #expect((attempt.delay >= 1 - 0.002 && attempt.delay <= 2 + 0.002) || abs(retry.timeIntervalSince(atExpiry)) < 0.002,
+                        "retry \(attempt.delay) s after a failure: not 1-2 s, nor at the expiry")
+            }
+            let firstAfterExpiry = try #require(attempts.first { $0.at >= expiry })
+            #expect(firstAfterExpiry.at.timeIntervalSince(expiry) <= 0.5 + 0.002, "the status turned expired late: \(firstAfterExpiry.at), expiry \(expiry)")
 
-        #expect(seen.contains(.retrying))
-        #expect(seen.contains(.expired), "the 3 s access token ran out during a 6 s outage")
-        #expect(!seen.contains(.needsReauth))
-        // Backoff of 1–2 s over 6 s: at most one attempt per second plus the first.
-        #expect(requestsDuringOutage >= 3 && requestsDuringOutage <= 8, "\(requestsDuringOutage) requests in 6 s")
-        #expect(recovered, "not authorised again within one backoff step after the outage")
-        let events = try fixture.store.events(EventFilter(subject: "ACTIVE")).map(\.status)
-        #expect(events.suffix(3) == [.retrying, .expired, .authorized])
+            fixture.emulator.removeFault(id: faultID)
+            #expect(try await fixture.attempt(key, at: next, on: clock))
+            #expect(try fixture.status(key) == .authorized, "not authorised again at the first retry after the outage")
+            let events = try fixture.store.events(EventFilter(subject: "ACTIVE")).map(\.status)
+            #expect(events.suffix(3) == [.retrying, .expired, .authorized])
+        }
     }
 
     /// The rule, on the injected clock: a 429 with Retry-After: 4 moves the next attempt to exactly 4 s
