@@ -67,6 +67,9 @@ struct EngineFixture {
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
 
         let store = try GrantStore(path: configuration.database, key: key)
+        // Grants are authorised at the engine's "now" and overdue by a second, so on a test clock they are
+        // refreshed at its first moment (a deadline even a microsecond ahead never comes on a clock that stands still).
+        let now = TestClock.reading(of: clock)
         var tokens: [GrantKey: String] = [:]
         for grant in grants {
             let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
@@ -75,12 +78,11 @@ struct EngineFixture {
             try await store.saveAuthorisation(NewAuthorisation(
                 key: grantKey,
                 identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-                refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
-                accessToken: nil, nextRefreshAt: Date(), message: "authorised"))
+                refreshToken: IssuedToken(token: token, issuedAt: now(), expiresAt: now().addingTimeInterval(86_400)),
+                accessToken: nil, nextRefreshAt: now().addingTimeInterval(-1), message: "authorised"))
         }
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 3), logger: Logger(label: "test"))
-        let now = TestClock.reading(of: clock)
         let engine = RefreshEngine(
             configuration: configuration, store: store, client: client, owner: "daemon:test", logger: logger, now: now)
         try await engine.start()
@@ -98,6 +100,26 @@ struct EngineFixture {
             try await Task.sleep(for: .milliseconds(50))
         }
         return try condition()
+    }
+
+    /// Wakes the scheduler after a test moved its clock: its timer runs in real time, armed for each
+    /// deadline as it was when set, so a moved clock alone wakes nothing. Every entry due on the moved
+    /// clock is handed out; the entry used to wake it (-1) is no grant and is dropped.
+    func tick() {
+        engine.schedule(-1, at: .distantPast)
+    }
+
+    /// On a test clock: moves it to 1 ms after `moment` (a stored date read back may be a little earlier
+    /// than the deadline the engine holds), wakes the scheduler, and waits until `key` has been attempted
+    /// then (refreshed or failed, its claim released).
+    func attempt(_ key: GrantKey, at moment: Date, on clock: TestClock) async throws -> Bool {
+        clock.set(moment.addingTimeInterval(0.001))
+        tick()
+        return try await wait(upTo: 10) {
+            guard let record = try store.record(for: key), record.inFlightSince == nil else { return false }
+            let last = [record.lastAttemptAt, record.lastRefreshAt].compactMap { $0 }.max()
+            return last.map { abs($0.timeIntervalSince(clock.now)) < 0.001 } == true
+        }
     }
 
     /// Runs `body`, then stops the fixture before returning, also when `body` throws: teardown is
@@ -130,7 +152,7 @@ struct RefreshEngineTests {
     /// test takes a second instead of three refresh periods.
     @Test("a grant is refreshed at half its access token's life, within the jitter, again and again")
     func refreshesAtHalfLife() async throws {
-        let clock = TestClock(Date().addingTimeInterval(1))
+        let clock = TestClock(Date())
         let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 600, grants: [("demo", "ACTIVE")], clock: clock)
         let key = GrantKey.library("ACTIVE", of: "demo")
         let id = try #require(try fixture.store.record(for: key)).id
@@ -147,14 +169,13 @@ struct RefreshEngineTests {
             if round == 0 {
                 // A wake-up 1.5 s before it is due (the engine allows 1 s) is dropped.
                 clock.set(next.addingTimeInterval(-1.5))
-                fixture.engine.schedule(id, at: .distantPast)
+                fixture.engine.scheduleNow(id)
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(try fixture.store.record(for: key)?.lastRefreshAt == record.lastRefreshAt, "refreshed before it was due")
             }
-            // At the moment it is due, it is refreshed. (The scheduler's timer runs in real time, armed
-            // for the deadline as it was when set; a deadline in the past wakes it on the moved clock.)
-            clock.set(next)
-            fixture.engine.schedule(id, at: .distantPast)
+            // At the moment it is due (1 ms after it, as read back from the store), it is refreshed.
+            clock.set(next.addingTimeInterval(0.001))
+            fixture.tick()
         }
         #expect(try await fixture.wait(upTo: 10) {
             try fixture.store.record(for: key)?.lastRefreshAt.map { abs($0.timeIntervalSince(clock.now)) < 0.001 } == true
@@ -167,55 +188,82 @@ struct RefreshEngineTests {
         #expect(try fixture.status(key) == .authorized)
     }
 
+    /// The rule, on the injected clock: while iManage fails passingly, each retry comes 1-2 s after the
+    /// last (the backoff configured here), or at the access token's expiry if that is sooner; the grant
+    /// is `retrying` while its access token is valid and `expired` from that moment, never `needs_reauth`;
+    /// each retry is one request; once iManage is back, the next retry makes it `authorized` again.
     @Test("an outage of the token endpoint: retrying then expired, never needs_reauth, few requests, quick recovery")
     func outage() async throws {
-        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 3, grants: [("demo", "ACTIVE")])
+        let clock = TestClock(Date())
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 20, grants: [("demo", "ACTIVE")], clock: clock)
         let key = GrantKey.library("ACTIVE", of: "demo")
-        #expect(try await fixture.wait(upTo: 3) { try fixture.store.tokens(for: key)?.accessToken != nil })
-        fixture.emulator.resetStats()
-        let faultID = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
-        let outageStart = Date()
-        var seen: Set<GrantStatus> = []
-        while Date().timeIntervalSince(outageStart) < 6 {
-            if let status = try fixture.status(key) { seen.insert(status) }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let requestsDuringOutage = fixture.emulator.stats().total(.token)
-        fixture.emulator.removeFault(id: faultID)
-        let recovered = try await fixture.wait(upTo: 3) { try fixture.status(key) == .authorized }
-        await fixture.stop()
+        try await fixture.closing {
+            try #require(try await fixture.wait(upTo: 10) { try fixture.store.tokens(for: key)?.accessToken != nil })
+            let refreshed = try #require(try fixture.store.record(for: key))
+            let expiry = try #require(refreshed.accessExpiresAt)
+            fixture.emulator.resetStats()
+            let faultID = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
+            var next = try #require(refreshed.nextRefreshAt)
+            var attempts: [(at: Date, status: GrantStatus?, delay: TimeInterval)] = []
+            while next <= expiry.addingTimeInterval(3), attempts.count < 40 {
+                guard try await fixture.attempt(key, at: next, on: clock) else {
+                    Issue.record("no retry at \(next)")
+                    break
+                }
+                let record = try #require(try fixture.store.record(for: key))
+                let following = try #require(record.nextRefreshAt)
+                attempts.append((clock.now, record.status, following.timeIntervalSince(clock.now)))
+                next = following
+            }
+            #expect(fixture.emulator.stats().total(.token) == attempts.count, "a request went out beyond the scheduled retries")
+            for attempt in attempts {
+                #expect(attempt.status == (attempt.at < expiry ? .retrying : .expired), "at \(attempt.at), expiry \(expiry)")
+                // At the expiry instead, when that comes first, but never sooner than the minimum interval (0.5 s).
+                let retry = attempt.at.addingTimeInterval(attempt.delay)
+                let atExpiry = max(expiry, attempt.at.addingTimeInterval(0.5))
+                #expect((attempt.delay >= 1 - 0.002 && attempt.delay <= 2 + 0.002) || abs(retry.timeIntervalSince(atExpiry)) < 0.002,
+                        "retry \(attempt.delay) s after a failure: not 1-2 s, nor at the expiry")
+            }
+            let firstAfterExpiry = try #require(attempts.first { $0.at >= expiry })
+            #expect(firstAfterExpiry.at.timeIntervalSince(expiry) <= 0.5 + 0.002, "the status turned expired late: \(firstAfterExpiry.at), expiry \(expiry)")
 
-        #expect(seen.contains(.retrying))
-        #expect(seen.contains(.expired), "the 3 s access token ran out during a 6 s outage")
-        #expect(!seen.contains(.needsReauth))
-        // Backoff of 1–2 s over 6 s: at most one attempt per second plus the first.
-        #expect(requestsDuringOutage >= 3 && requestsDuringOutage <= 8, "\(requestsDuringOutage) requests in 6 s")
-        #expect(recovered, "not authorised again within one backoff step after the outage")
-        let events = try fixture.store.events(EventFilter(subject: "ACTIVE")).map(\.status)
-        #expect(events.suffix(3) == [.retrying, .expired, .authorized])
+            fixture.emulator.removeFault(id: faultID)
+            #expect(try await fixture.attempt(key, at: next, on: clock))
+            #expect(try fixture.status(key) == .authorized, "not authorised again at the first retry after the outage")
+            let events = try fixture.store.events(EventFilter(subject: "ACTIVE")).map(\.status)
+            #expect(events.suffix(3) == [.retrying, .expired, .authorized])
+        }
     }
 
+    /// The rule, on the injected clock: a 429 with Retry-After: 4 moves the next attempt to exactly 4 s
+    /// later, though the backoff alone would retry after 1-2 s; a wake-up before then sends nothing.
     @Test("429 with Retry-After: the next attempt waits as long as iManage asked, not the shorter backoff, and the access token is kept")
     func retryAfterHonoured() async throws {
-        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 10, grants: [("demo", "ACTIVE")])
+        let clock = TestClock(Date())
+        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 10, grants: [("demo", "ACTIVE")], clock: clock)
         let key = GrantKey.library("ACTIVE", of: "demo")
-        #expect(try await fixture.wait(upTo: 3) { try fixture.store.tokens(for: key)?.accessToken != nil })
-        fixture.emulator.resetStats()
-        // The next refresh (at half of 10 s) is refused once with Retry-After: 4; the backoff alone would retry after 1-2 s.
-        _ = try fixture.emulator.addFault(Fault(.tooManyRequests(retryAfterSeconds: 4), on: .token, count: 1))
-        #expect(try await fixture.wait(upTo: 9) { try fixture.status(key) == .retrying })
-        let refusedAt = Date()
-        let keptToken = try fixture.store.tokens(for: key)?.accessToken
-        #expect(try await fixture.wait(upTo: 8) { try fixture.status(key) == .authorized })
-        let recoveredAt = Date()
-        let requests = fixture.emulator.stats().total(.token)
-        await fixture.stop()
+        try await fixture.closing {
+            try #require(try await fixture.wait(upTo: 10) { try fixture.store.tokens(for: key)?.accessToken != nil })
+            let token = try fixture.store.tokens(for: key)?.accessToken
+            let due = try #require(try fixture.store.record(for: key)?.nextRefreshAt)
+            fixture.emulator.resetStats()
+            _ = try fixture.emulator.addFault(Fault(.tooManyRequests(retryAfterSeconds: 4), on: .token, count: 1))
+            #expect(try await fixture.attempt(key, at: due, on: clock))
+            let refusedAt = clock.now
+            let refused = try #require(try fixture.store.record(for: key))
+            #expect(refused.status == .retrying)
+            #expect(try fixture.store.tokens(for: key)?.accessToken == token, "the still-valid access token is kept while retrying")
+            let retry = try #require(refused.nextRefreshAt)
+            #expect(abs(retry.timeIntervalSince(refusedAt) - 4) < 0.002, "retry \(retry.timeIntervalSince(refusedAt)) s after the 429, not the 4 s asked")
 
-        #expect(keptToken != nil, "the still-valid access token is kept while retrying")
-        let waited = recoveredAt.timeIntervalSince(refusedAt)
-        #expect(waited >= 3.7, "retried after \(waited) s, before the 4 s iManage asked for")
-        #expect(waited <= 4 + 2.5, "retried after \(waited) s")
-        #expect(requests == 2, "\(requests) token requests: the refused one and one retry")
+            clock.set(refusedAt.addingTimeInterval(2.5))
+            fixture.engine.scheduleNow(refused.id)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(fixture.emulator.stats().total(.token) == 1, "retried before the 4 s iManage asked for")
+            #expect(try await fixture.attempt(key, at: retry, on: clock))
+            #expect(try fixture.status(key) == .authorized)
+            #expect(fixture.emulator.stats().total(.token) == 2, "the refused request and one retry")
+        }
     }
 
     @Test("invalid_grant affects that grant only")

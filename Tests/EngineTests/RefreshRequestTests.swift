@@ -13,7 +13,7 @@ struct RefreshRequestTests {
     /// at the moments they are about, with no waiting for them to pass.
     @Test("requestRefresh: at once, or deferred to the minimum interval; the backoff starts over")
     func requestRefresh() async throws {
-        let clock = TestClock(Date().addingTimeInterval(1))
+        let clock = TestClock(Date())
         let (fixture, _) = try await EngineFixture.start(
             accessTokenLifetime: 600, minimumInterval: 2, grants: [("demo", "ACTIVE")], clock: clock)
         let refreshedNow = { (fixture: EngineFixture) in
@@ -39,11 +39,11 @@ struct RefreshRequestTests {
             // 1.5 s before then (the engine lets a wake-up up to 1 s early through), a wake-up sends
             // nothing; at that moment, the refresh is made.
             clock.set(at.addingTimeInterval(-1.5))
-            fixture.engine.schedule(id, at: .distantPast)
+            fixture.engine.scheduleNow(id)
             try await Task.sleep(for: .milliseconds(200))
             #expect(try fixture.store.record(for: key)?.lastRefreshAt == first.lastRefreshAt, "refreshed before the minimum interval")
             clock.set(at)
-            fixture.engine.schedule(id, at: .distantPast)
+            fixture.tick()
             #expect(try await fixture.wait(upTo: 10) { try refreshedNow(fixture) })
 
             // A retrying grant: two failures, then a request; its failure count starts over, so the
@@ -51,7 +51,7 @@ struct RefreshRequestTests {
             try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
             for failures in 1...2 {
                 clock.advance(by: 3)
-                if failures == 1 { _ = try await fixture.engine.requestRefresh(key) } else { fixture.engine.schedule(id, at: .distantPast) }
+                if failures == 1 { _ = try await fixture.engine.requestRefresh(key) } else { fixture.tick() }
                 #expect(try await fixture.wait(upTo: 10) { try attemptedNow(fixture) && fixture.store.record(for: key)?.consecutiveFailures == failures })
             }
             clock.advance(by: 3)
