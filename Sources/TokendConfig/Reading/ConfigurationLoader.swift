@@ -8,7 +8,7 @@ struct ConfigurationLoader {
     static let knownTopLevelKeys = [
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
-        "api_socket_group", "api_client",
+        "api_socket_group", "api_client", "history",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -54,6 +54,7 @@ struct ConfigurationLoader {
         OrganisationSharingRules(problems: problems).check(organisations)
         let apiClientReader = APIClientReader(root: root, problems: problems)
         let (apiSocketGroup, apiClients) = (apiClientReader.readSocketGroup(), apiClientReader.read())
+        let history = subtable(root, "history").map { HistorySettingsReader(table: $0).read() } ?? HistorySettings()
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
@@ -63,6 +64,7 @@ struct ConfigurationLoader {
             listen: listen, apiSocket: apiSocket, caFile: caFile, refresh: refresh,
             cloudApplication: cloudApplication, organisations: organisations)
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
+        configuration.history = history
         return configuration
     }
 
