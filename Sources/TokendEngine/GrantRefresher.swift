@@ -203,8 +203,7 @@ public struct GrantRefresher: Sendable {
                 // A restored backup is named first: its spent token explains an interrupted refresh too.
                 let restored = claim.restoredBackupTakenAt.map { "restored from a backup taken at \($0.formatted(.iso8601))" }
                 let message = if let restored {
-                    "\(restored); the refresh token had probably been rotated since (iManage replaced it after the backup, "
-                        + "so the copy holds a spent one): authorise again"
+                    "\(restored); the refresh token had probably been rotated since: authorise again"
                 } else if interrupted {
                     "the refresh token was refused after an interrupted refresh: a rotation was probably lost "
                         + "(iManage replaced the refresh token but the new one was never saved); authorise again"
