@@ -99,6 +99,10 @@ import TokendPolicy
         let restored = try GrantStore(path: target, key: db.key)
         #expect(restored.restoredBackupTakenAt == Date(timeIntervalSince1970: summary.takenAt.timeIntervalSince1970))
         #expect(try restored.grantsUnconfirmedSinceRestore()?.count == 2)
+        // A grant waiting for a person is never tried: not counted (the start-up notice would never end).
+        let bob = try #require(try restored.record(for: keyB))
+        _ = try await restored.setStatus(.needsReauth, ofGrants: [bob.id], message: "refused")
+        #expect(try restored.grantsUnconfirmedSinceRestore()?.count == 1)
         // The live database still is not marked.
         #expect(try db.open().restoredBackupTakenAt == nil)
     }
