@@ -25,6 +25,7 @@ extension TokendConfiguration {
             "[refresh]",
         ]
         lines += Self.refreshLines(refresh)
+        lines += ["", "[history]", "keep_days = \(history.keepDays)  # events older are pruned daily; each grant's latest is kept"]
         if let cloudApplication {
             lines += [
                 "",

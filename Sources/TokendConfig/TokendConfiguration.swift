@@ -39,6 +39,8 @@ public struct TokendConfiguration: Sendable {
     public var metricsListen: ListenAddress? = nil
     /// `metrics_per_grant`: series per grant (default), or `false` for counts by status only.
     public var metricsPerGrant = true
+    /// `[history]`: how long events are kept.
+    public var history = HistorySettings()
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

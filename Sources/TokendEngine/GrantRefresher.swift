@@ -202,15 +202,22 @@ public struct GrantRefresher: Sendable {
                 update.failure = failure
                 return update
             case .grantDead:
-                let message = interrupted
-                    ? "the refresh token was refused after an interrupted refresh: a rotation was probably lost "
+                // A restored backup is named first: its spent token explains an interrupted refresh too.
+                let restored = claim.restoredBackupTakenAt.map { "restored from a backup taken at \($0.formatted(.iso8601))" }
+                let message = if let restored {
+                    "\(restored); the refresh token had probably been rotated since: authorise again"
+                } else if interrupted {
+                    "the refresh token was refused after an interrupted refresh: a rotation was probably lost "
                         + "(iManage replaced the refresh token but the new one was never saved); authorise again"
-                    : "the refresh token was refused: authorise again"
+                } else {
+                    "the refresh token was refused: authorise again"
+                }
                 var update = GrantUpdate(status: .needsReauth, message: message, nextRefreshAt: nil)
+                let detail = if let restored { "\(restored), rotation probably lost since: \(failure.detail)" }
+                    else if interrupted { "rotation probably lost: \(failure.detail)" } else { failure.detail }
                 update.failure = RefreshFailure(
                     failure.failureClass, httpStatus: failure.httpStatus, oauthError: failure.oauthError,
-                    detail: interrupted ? "rotation probably lost: \(failure.detail)" : failure.detail,
-                    responseExcerpt: failure.responseExcerpt)
+                    detail: detail, responseExcerpt: failure.responseExcerpt)
                 return update
             case .clientRefused:
                 let delay = policy.retryDelay(

@@ -26,6 +26,8 @@ public final class RefreshEngine: Sendable {
     private let dueContinuation: AsyncStream<Int64>.Continuation
     private let pauses = OrganisationPauses()
     private let storeHealth = StoreHealth()
+    /// Prunes old events by `[history] keep_days`, once a day (it follows SIGHUP reloads).
+    let retention: EventRetention
 
     public init(
         configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
@@ -38,6 +40,7 @@ public final class RefreshEngine: Sendable {
         refresher = GrantRefresher(
             store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh), owner: owner,
             now: now, ownerIsGone: { other in RefreshEngine.ownerIsGone(other, me: owner) })
+        retention = EventRetention(store: store, keepDays: configuration.history.keepDays, logger: logger, now: now)
         (due, dueContinuation) = AsyncStream.makeStream(of: Int64.self)
         let continuation = dueContinuation
         scheduler = GrantScheduler(queue: DispatchQueue(label: "imanage-tokend.scheduler"), now: now) { entries in
@@ -61,7 +64,12 @@ public final class RefreshEngine: Sendable {
     /// Grants of organisations that are disabled or gone from the configuration become `disabled`.
     @discardableResult
     public func start() async throws -> (scheduled: Int, overdue: Int) {
-        try await scheduleFromStore()
+        let started = try await scheduleFromStore()
+        retention.start()
+        if let restored = try store.grantsUnconfirmedSinceRestore(), restored.count > 0 {
+            logger.notice("this database is a copy restored from a backup taken at \(restored.takenAt.formatted(.iso8601)): \(restored.count) grants hold a refresh token from before it; any that iManage rotated since will be refused and named so, to be authorised again")
+        }
+        return started
     }
 
     /// Takes a new configuration (SIGHUP) without dropping any grant: organisations added, disabled,
@@ -74,7 +82,9 @@ public final class RefreshEngine: Sendable {
             $0.organisations = newConfiguration.organisations
             // Who may use the token API follows the file too: a narrowed rule must not wait for a restart.
             $0.apiClients = newConfiguration.apiClients
+            $0.history = newConfiguration.history
         }
+        retention.keepDays = newConfiguration.history.keepDays
         return try await scheduleFromStore()
     }
 
@@ -139,6 +149,7 @@ public final class RefreshEngine: Sendable {
     public func stop() {
         dueContinuation.finish()
         scheduler.stop()
+        retention.stop()
     }
 
     /// Schedules a grant that was authorised or imported while the daemon runs.

@@ -81,6 +81,9 @@ public struct ClaimedRefresh: Sendable {
     public var refreshToken: String
     /// The claim this one replaced: a refresh that was out when its process stopped.
     public var abandonedClaim: (owner: String, since: Date)?
+    /// The database is a restored backup taken then, and this grant's refresh token predates it with no
+    /// attempt since: if iManage rotated the token after the backup, the stored one is spent.
+    public var restoredBackupTakenAt: Date?
 }
 
 extension ClaimedRefresh: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -144,6 +147,7 @@ extension GrantStore {
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws -> ClaimedRefresh? {
         let cipher = try self.cipher
+        let restored = restoredBackupTakenAt
         return try await write { db in
             let row = try db.prepare("SELECT \(Self.recordColumns), refresh_token FROM grants WHERE id = ?").bind(id)
             guard try row.step() else { return nil }
@@ -161,7 +165,9 @@ extension GrantStore {
             let refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
             try db.prepare("UPDATE grants SET in_flight_since = ?, in_flight_owner = ?, last_attempt_at = ?, updated_at = ? WHERE id = ?")
                 .bind(now, owner, now, now, id).run()
-            return ClaimedRefresh(record: record, refreshToken: refreshToken, abandonedClaim: abandoned)
+            return ClaimedRefresh(
+                record: record, refreshToken: refreshToken, abandonedClaim: abandoned,
+                restoredBackupTakenAt: restored.flatMap { record.isUnconfirmed(sinceBackupTakenAt: $0) ? $0 : nil })
         }
     }
 

@@ -18,6 +18,8 @@ public final class GrantStore: @unchecked Sendable {
     private let readLock = NSLock()
     /// Whether opening found the file readable by others and narrowed it to 0600.
     public private(set) var tightenedPermissions = false
+    /// When the backup this database was restored from was taken (`nil`: not a restored copy).
+    public private(set) var restoredBackupTakenAt: Date?
 
     /// Opens (creating if needed, in read-write mode) the database at `path`.
     ///
@@ -52,6 +54,7 @@ public final class GrantStore: @unchecked Sendable {
             throw .cannotOpen(path: path, reason: "the database is at schema \(version) of \(Migrations.all.count): start the daemon once to upgrade it")
         }
         if mode == .readOnly, let cipher = optionalCipher { try KeyCheck.verify(cipher, reader, writing: false) }
+        restoredBackupTakenAt = try StoreBackup.takenAt(reader)
     }
 
     /// The token cipher; opened without a key, every use of it says so.

@@ -10,6 +10,11 @@ enum KeyCheck {
     /// The associated data of the key check: a grant identity no real grant can have.
     private static let grant = GrantKey(organisation: "\u{0}key-check", kind: .library, subject: "\u{0}")
 
+    /// The key check value of `cipher`'s key, as stored.
+    static func sealed(with cipher: TokenCipher) throws -> [UInt8] {
+        try cipher.seal(plaintext, for: grant, field: .refreshToken)
+    }
+
     /// Checks `cipher` against the stored value. A database without one gets one when `writing`
     /// (after a stored token, if any, proved the key right: databases from before the check).
     static func verify(_ cipher: TokenCipher, _ db: SQLiteConnection, writing: Bool) throws(StoreError) {
@@ -33,8 +38,7 @@ enum KeyCheck {
                 }
             }
             guard writing else { return }
-            try db.prepare("INSERT OR IGNORE INTO store_meta (name, value) VALUES (?, ?)")
-                .bind(name, try cipher.seal(plaintext, for: grant, field: .refreshToken)).run()
+            try db.prepare("INSERT OR IGNORE INTO store_meta (name, value) VALUES (?, ?)").bind(name, try sealed(with: cipher)).run()
         } catch let error as StoreError {
             throw error
         } catch {

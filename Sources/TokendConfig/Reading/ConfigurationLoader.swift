@@ -8,7 +8,7 @@ struct ConfigurationLoader {
     static let knownTopLevelKeys = [
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
-        "api_socket_group", "api_client", "metrics_listen", "metrics_per_grant",
+        "api_socket_group", "api_client", "metrics_listen", "metrics_per_grant", "history",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -56,6 +56,7 @@ struct ConfigurationLoader {
         let (apiSocketGroup, apiClients) = (apiClientReader.readSocketGroup(), apiClientReader.read())
         let metricsListen = readMetricsListen(root)
         let metricsPerGrant = root.boolean("metrics_per_grant")?.value ?? true
+        let history = subtable(root, "history").map { HistorySettingsReader(table: $0).read() } ?? HistorySettings()
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
@@ -66,6 +67,7 @@ struct ConfigurationLoader {
             cloudApplication: cloudApplication, organisations: organisations)
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
         (configuration.metricsListen, configuration.metricsPerGrant) = (metricsListen ?? nil, metricsPerGrant)
+        configuration.history = history
         return configuration
     }
 
