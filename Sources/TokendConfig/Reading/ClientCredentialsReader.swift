@@ -7,7 +7,7 @@ struct ClientCredentialsReader {
 
     /// Reads `[cloud_application]` (both keys required).
     func readCloudApplication() -> ClientCredentialsConfig? {
-        table.reportUnknownKeys(known: ["client_id", "client_secret_file"])
+        table.reportUnknownKeys(known: ["client_id", "client_secret_file"], secretKey: "client_secret_file")
         return read(requiredBecause: "[cloud_application] needs it")
     }
 

@@ -249,7 +249,13 @@ struct ConfigurationLoader {
                     firstLineOfName[found.value] = found.line
                 }
             }
-            if let organisation = reader.read(name: name?.value) { organisations.append(organisation) }
+            // Named by its name from here on (`organisation "acme".token_url`), when it has a good one of its own.
+            let named = name.map {
+                OrganisationReader(
+                    table: ConfigTable(table: table, keyPrefix: "organisation \"\($0.value)\".", tableName: "[[organisation]]", problems: problems),
+                    files: files, cloudApplication: cloudApplication, hasCloudApplicationTable: hasCloudApplicationTable)
+            } ?? reader
+            if let organisation = named.read(name: name?.value) { organisations.append(organisation) }
         }
         return organisations
     }
