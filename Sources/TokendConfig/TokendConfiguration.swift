@@ -35,6 +35,8 @@ public struct TokendConfiguration: Sendable {
     public var apiSocketGroup: String? = nil
     /// `[[api_client]]`: who may do what with the token API; empty means the default rules.
     public var apiClients: [APIClientRule] = []
+    /// Every secret file named (`key_file`, each `client_secret_file`), as written, in file order.
+    public var secretFiles: [SecretFileReference] = []
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

@@ -40,6 +40,7 @@ struct ClientCredentialsReader {
             return nil
         }
         guard let name = table.string("client_secret_file", expected: expected) else { return nil }
+        files.ledger.record(key: table.keyPath("client_secret_file"), name: name.value, files: files)
         do {
             return try files.readSecretText(named: name.value)
         } catch {

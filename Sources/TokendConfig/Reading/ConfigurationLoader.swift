@@ -63,6 +63,7 @@ struct ConfigurationLoader {
             listen: listen, apiSocket: apiSocket, caFile: caFile, refresh: refresh,
             cloudApplication: cloudApplication, organisations: organisations)
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
+        configuration.secretFiles = files.ledger.references
         return configuration
     }
 
@@ -159,6 +160,7 @@ struct ConfigurationLoader {
         } else {
             name = Self.defaultKeyFile
         }
+        files.ledger.record(key: "key_file", name: name, files: files)
         guard files.readsSecrets else { return (files.locatedSecretPath(named: name), nil) }
         do {
             return try files.readKey(named: name)
