@@ -7,6 +7,7 @@ import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendLogging
+import TokendReports
 import TokendStore
 import TokendWeb
 
@@ -26,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: $IMANAGE_TOKEND_LOG_LEVEL, else info).", valueName: "level"))
     var logLevel: String?
+
+    @Flag(help: "Log every routine refresh at info (\"refreshed library ACTIVE of demo, next in 29 s\"), as scripts/demo does; by default they log at debug, so the journal stays quiet.")
+    var logEachRefresh = false
 
     /// How long refreshes in flight get to finish at shutdown; the rest are abandoned and retried at the next start.
     static let shutdownGrace: Duration = .seconds(5)
@@ -74,27 +78,40 @@ struct RunCommand: AsyncParsableCommand {
             settings: IManageClientSettings(configuration),
             logger: logger)
         let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
-        let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)
+        let engine = RefreshEngine(
+            configuration: configuration, store: store, client: client, owner: owner, logger: logger,
+            routineRefreshLevel: logEachRefresh ? .info : .debug)
         let started = try await engine.start()
-        let api: TokenAPIServer
+        // One rule for a listener that cannot be opened (the token API socket, the pages on
+        // `listen`): the daemon runs on without it, since refreshing is what keeps the grants
+        // alive, and says so once in the journal, in STATUS= and in `status` (exit 1).
+        MissingListenersFile.remove(database: configuration.database)
+        var missing: [MissingListener] = []
+        let api: TokenAPIServer?
         do {
             api = try await TokenAPIServer.start(
                 socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger)
         } catch {
-            printError("imanage-tokend run: \(error)")
-            throw ExitCode(1)
+            missing.append(MissingListener(listener: "token API", address: configuration.apiSocket, reason: "\(error)"))
+            api = nil
         }
         // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
-        // A port that cannot be bound stops the pages only, never the refreshes: grants stay alive.
         let web: TokendWebServer?
         do {
             web = try await TokendWebServer.start(configuration: configuration, store: store, client: client, engine: engine, logger: logger)
             logger.info("web pages on http://\(configuration.listen) (public URL \(configuration.publicURL.absoluteString))")
         } catch {
-            logger.error("the web pages are not served: \(error); grants are still refreshed")
+            missing.append(MissingListener(listener: "web pages", address: "\(configuration.listen)", reason: "\(error)"))
             web = nil
         }
-        let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
+        for listener in missing { logger.error("\(listener.note)") }
+        do {
+            try MissingListenersFile.write(missing, pid: getpid(), database: configuration.database)
+        } catch {
+            logger.error("cannot write \(MissingListenersFile.path(database: configuration.database)) for status: \(error)")
+        }
+        let summary = Self.startedSummary(
+            scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
         logger.info("imanage-tokend started: \(summary)")
         notifier.ready()
         notifier.status(summary)
@@ -114,8 +131,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         watchdog.stop()
         hangups.cancel()
-        await api.stop()
+        await api?.stop()
         await web?.stop()
+        MissingListenersFile.remove(database: configuration.database)
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}
@@ -123,6 +141,13 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension RunCommand {
+    /// The start-up line of the journal and of `STATUS=`: what is scheduled, and every listener missing.
+    static func startedSummary(scheduled: Int, overdue: Int, organisations: Int, missing: [MissingListener]) -> String {
+        var summary = "\(counted(scheduled, "grant")) scheduled, \(overdue) overdue first; \(counted(organisations, "organisation"))"
+        for listener in missing { summary += "; \(listener.listener) NOT served (cannot listen on \(listener.address))" }
+        return summary
+    }
+
     /// On SIGHUP, reads the configuration again: a good one is taken without dropping any grant
     /// (and grants stored since, by `import`, are scheduled); a bad one is refused, logged with
     /// every problem, and the running configuration stays.
@@ -142,7 +167,7 @@ extension RunCommand {
                         logger.warning("configuration reloaded: changes to database, key_file, [refresh], public_url, listen, api_socket or ca_file take effect at the next restart")
                     }
                     let scheduled = try await engine.reload(new)
-                    logger.info("configuration reloaded from \(path): \(new.organisations.count) organisations, \(scheduled.scheduled) grants scheduled")
+                    logger.info("configuration reloaded from \(path): \(counted(new.organisations.count, "organisation")), \(counted(scheduled.scheduled, "grant")) scheduled")
                 } catch let error as ConfigurationError {
                     logger.error("configuration reload refused, the running configuration stays: \(error.problems.map(\.description).joined(separator: "; "))")
                 } catch {
