@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TokendReports
+@testable import TokendCLI
 
 /// A listener the daemon cannot open, the demo's refresh lines, and the words of start-up, revoke and refresh.
 @Suite("imanage-tokend run: a listener it cannot open, the refresh lines, the words", .serialized)
@@ -40,6 +42,15 @@ struct RunCommandListenerTests {
                 "the file outlived the daemon")
         let after = try await harness.tokend(["status"])
         #expect(!after.stdout.contains("web pages"), "a stopped daemon's missing listener is not reported")
+    }
+
+    @Test("the STATUS= line (systemctl status) names each missing listener")
+    func statusLineNamesTheMissingListener() {
+        let pages = MissingListener(listener: "web pages", address: "127.0.0.1:8080", reason: "Address already in use")
+        #expect(RunCommand.startedSummary(scheduled: 1, overdue: 0, organisations: 1, missing: [pages])
+            == "1 grant scheduled, 0 overdue first; 1 organisation; web pages NOT served (cannot listen on 127.0.0.1:8080)")
+        #expect(RunCommand.startedSummary(scheduled: 2, overdue: 1, organisations: 3, missing: [])
+            == "2 grants scheduled, 1 overdue first; 3 organisations")
     }
 
     @Test("an API socket that cannot be opened: the same rule, the daemon runs on and status says so")
