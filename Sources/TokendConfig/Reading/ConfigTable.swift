@@ -79,7 +79,7 @@ struct ConfigTable {
             if let secretKey, Self.looksLikeSecret(entry.key), suggestion == nil || suggestion == secretKey {
                 message += "; secrets are never inline: put it in a file (chmod 600) and name it with \(secretKey)"
             }
-            problems.add(line: entry.keyPosition.line, key: keyPrefix + name, message + "; " + knownList)
+            problems.add(line: entry.keyPosition.line, key: keyPrefix + name, message + " (" + knownList + ")")
         }
     }
 
