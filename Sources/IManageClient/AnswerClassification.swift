@@ -26,7 +26,8 @@ enum AnswerClassification {
             result.detail = "\(host) refused the client id or secret: check the organisation's client_id and "
                 + "client_secret_file (the secret may have expired or the application been disabled in iManage)"
         case .transient where status == 429:
-            result.detail = "\(host) asked us to slow down (HTTP 429)"
+            // The status and OAuth error follow in the description: "(HTTP 429, too_many_requests)".
+            result.detail = "\(host) asked us to slow down"
         case .transient where (500..<600).contains(status):
             result.detail = "\(host)'s token endpoint failed on its side; retrying later"
         case .transient where (300..<400).contains(status):

@@ -31,7 +31,10 @@ public struct TokenAPIService: Sendable {
             records: try store.records(organisation: filter.organisation, kind: filter.kind)
                 .filter { visible.contains($0.key.organisation) },
             organisations: configuration.organisations.filter { visible.contains($0.name) }.map { ($0.name, $0.enabled) },
-            daemon: DaemonState(running: true, pid: getpid()), filter: filter,
+            daemon: DaemonState(
+                running: true, pid: getpid(),
+                missingListeners: MissingListenersFile.read(database: configuration.database, pid: getpid())),
+            filter: filter,
             rules: StatusRules(settings: configuration.refresh), now: now(),
             customers: OrganisationCustomer.of(
                 configured: configuration.organisations.map { ($0.name, $0.customerID) },

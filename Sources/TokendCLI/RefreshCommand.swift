@@ -63,7 +63,9 @@ struct RefreshCommand: AsyncParsableCommand {
             printError("imanage-tokend refresh: \(what) was not refreshed: \(reason ?? status)")
             throw DaemonConnection.Exit.noGrant
         default:
-            printError("imanage-tokend refresh: no grant for \(what): \(reason ?? "never authorised, or revoked")")
+            // The daemon's reason starts "no grant: " itself: said once.
+            let why = reason.map { $0.hasPrefix("no grant: ") ? String($0.dropFirst("no grant: ".count)) : $0 }
+            printError("imanage-tokend refresh: no grant for \(what): \(why ?? "it was never authorised, or was revoked")")
             throw DaemonConnection.Exit.noGrant
         }
     }

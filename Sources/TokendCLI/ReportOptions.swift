@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TokendConfig
+import TokendEngine
 import TokendReports
 import TokendStore
 
@@ -46,7 +47,7 @@ struct ReportSource {
             let store = try GrantStore(path: configuration.database, key: key, mode: .readOnly)
             return ReportSource(configuration: configuration, store: store)
         } catch {
-            throw couldNotTell(command, "\(error)", json: json)
+            throw couldNotTell(command, "\(error)", json: json, database: configuration.database)
         }
     }
 
@@ -56,21 +57,33 @@ struct ReportSource {
         do {
             records = try store.records(organisation: filter.organisation, kind: filter.kind)
         } catch {
-            throw ReportSource.couldNotTell(command, "\(error)", json: json)
+            throw ReportSource.couldNotTell(command, "\(error)", json: json, database: configuration.database)
         }
         // A misspelt organisation must not read as "all is well" to a monitoring check.
         if let organisation = filter.organisation, configuration.organisation(named: organisation) == nil, records.isEmpty {
             throw ReportSource.couldNotTell(command, "no organisation \(organisation) in the configuration or the database (known: "
-                + configuration.organisations.map(\.name).joined(separator: ", ") + ")", json: json)
+                + configuration.organisations.map(\.name).joined(separator: ", ") + ")", json: json, database: configuration.database)
         }
         return records
     }
 
-    static func couldNotTell(_ command: String, _ reason: String, json: Bool) -> ExitCode {
+    /// Prints why it could not tell and returns exit 3. With `json`, the report's every key, empty
+    /// (a consumer reading them does not break), `error` and `notes` saying why; the daemon's state
+    /// when the database is known (`null`s when it is not).
+    static func couldNotTell(_ command: String, _ reason: String, json: Bool, database: String? = nil, now: Date = Date()) -> ExitCode {
         printError("imanage-tokend \(command): could not tell: \(reason)")
         if json {
-            // The contract's shape, empty, so a consumer reading the three lists does not break.
-            let object: [String: Any] = ["attention": "unknown", "error": reason, "organisations": [], "libraries": [], "users": []]
+            let daemon: [String: Any]
+            if let database {
+                let holder = InstanceLock.holder(database: database)
+                daemon = ["running": holder.running, "pid": holder.pid.map { $0 as Any } ?? NSNull(), "missing_listeners": [Any]()]
+            } else {
+                daemon = ["running": NSNull(), "pid": NSNull(), "missing_listeners": [Any]()]
+            }
+            let object: [String: Any] = [
+                "attention": "unknown", "error": reason, "generated_at": RFC3339.string(now), "daemon": daemon,
+                "notes": ["could not tell: \(reason)"], "organisations": [], "libraries": [], "users": [],
+            ]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
                 print(String(decoding: data, as: UTF8.self))
             }

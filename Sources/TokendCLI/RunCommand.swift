@@ -30,6 +30,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: $IMANAGE_TOKEND_LOG_LEVEL, else info).", valueName: "level"))
     var logLevel: String?
 
+    @Flag(help: "Log every routine refresh at info (\"refreshed library ACTIVE of demo, next in 29 s\"), as scripts/demo does; by default they log at debug, so the journal stays quiet.")
+    var logEachRefresh = false
+
     /// How long refreshes in flight get to finish at shutdown; the rest are abandoned and retried at the next start.
     static let shutdownGrace: Duration = .seconds(5)
 
@@ -79,31 +82,41 @@ struct RunCommand: AsyncParsableCommand {
             settings: IManageClientSettings(configuration),
             logger: logger)
         let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
-        let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: owner, logger: logger)
+        let engine = RefreshEngine(
+            configuration: configuration, store: store, client: client, owner: owner, logger: logger,
+            routineRefreshLevel: logEachRefresh ? .info : .debug)
         let started = try await engine.start()
-        let api: TokenAPIServer
+        // One rule for a listener that cannot be opened (the token API socket, the pages on
+        // `listen`): the daemon runs on without it, since refreshing is what keeps the grants
+        // alive, and says so once in the journal, in STATUS= and in `status` (exit 1).
+        MissingListenersFile.remove(database: configuration.database)
+        var missing: [MissingListener] = []
+        let api: TokenAPIServer?
         do {
             api = try await TokenAPIServer.start(
                 socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger)
         } catch {
-            printError("imanage-tokend run: \(error)")
-            // Stopped in order, so nothing dies of being dropped while running (the HTTP client traps then).
-            engine.stop()
-            await client.shutdown()
-            throw ExitCode(1)
+            missing.append(MissingListener(listener: "token API", address: configuration.apiSocket, reason: "\(error)"))
+            api = nil
         }
         // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
-        // A port that cannot be bound stops the pages only, never the refreshes: grants stay alive.
         let web: TokendWebServer?
         do {
             web = try await TokendWebServer.start(configuration: configuration, store: store, client: client, engine: engine, logger: logger)
             logger.info("web pages on http://\(configuration.listen) (public URL \(configuration.publicURL.absoluteString))")
         } catch {
-            logger.error("the web pages are not served: \(error); grants are still refreshed")
+            missing.append(MissingListener(listener: "web pages", address: "\(configuration.listen)", reason: "\(error)"))
             web = nil
         }
-        let metrics = await Self.startMetrics(configuration, registry: registry, store: store, engine: engine, logger: logger)
-        let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
+        let metrics = await Self.startMetrics(configuration, registry: registry, store: store, engine: engine, logger: logger, missing: &missing)
+        for listener in missing { logger.error("\(listener.note)") }
+        do {
+            try MissingListenersFile.write(missing, pid: getpid(), database: configuration.database)
+        } catch {
+            logger.error("cannot write \(MissingListenersFile.path(database: configuration.database)) for status: \(error)")
+        }
+        let summary = Self.startedSummary(
+            scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
         logger.info("imanage-tokend started: \(summary)")
         notifier.ready()
         notifier.status(summary)
@@ -123,9 +136,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         watchdog.stop()
         hangups.cancel()
-        await api.stop()
+        await api?.stop()
         await web?.stop()
         await metrics?.stop()
+        MissingListenersFile.remove(database: configuration.database)
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}
@@ -133,11 +147,11 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension RunCommand {
-    /// `GET /metrics` on `metrics_listen`, when configured. Like the pages, a port that cannot be
-    /// bound stops the metrics only, never the refreshes.
+    /// `GET /metrics` on `metrics_listen`, when configured. Like every listener, one that cannot be
+    /// opened is reported in `missing` (journal, STATUS=, `status`), and the refreshes go on.
     static func startMetrics(
         _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: GrantStore, engine: RefreshEngine,
-        logger: Logger
+        logger: Logger, missing: inout [MissingListener]
     ) async -> MetricsServer? {
         guard let listen = configuration.metricsListen, let registry else { return nil }
         do {
@@ -154,9 +168,16 @@ extension RunCommand {
                 },
                 logger: logger)
         } catch {
-            logger.error("the metrics are not served on \(listen): \(error); grants are still refreshed")
+            missing.append(MissingListener(listener: "metrics", address: listen.description, reason: "\(error)"))
             return nil
         }
+    }
+
+    /// The start-up line of the journal and of `STATUS=`: what is scheduled, and every listener missing.
+    static func startedSummary(scheduled: Int, overdue: Int, organisations: Int, missing: [MissingListener]) -> String {
+        var summary = "\(counted(scheduled, "grant")) scheduled, \(overdue) overdue first; \(counted(organisations, "organisation"))"
+        for listener in missing { summary += "; \(listener.listener) NOT served (cannot listen on \(listener.address))" }
+        return summary
     }
 
     /// On SIGHUP, reads the configuration again: a good one is taken without dropping any grant
@@ -178,7 +199,7 @@ extension RunCommand {
                         logger.warning("configuration reloaded: changes to database, key_file, [refresh], public_url, listen, api_socket or ca_file take effect at the next restart")
                     }
                     let scheduled = try await engine.reload(new)
-                    logger.info("configuration reloaded from \(path): \(new.organisations.count) organisations, \(scheduled.scheduled) grants scheduled")
+                    logger.info("configuration reloaded from \(path): \(counted(new.organisations.count, "organisation")), \(counted(scheduled.scheduled, "grant")) scheduled")
                 } catch let error as ConfigurationError {
                     logger.error("configuration reload refused, the running configuration stays: \(error.problems.map(\.description).joined(separator: "; "))")
                 } catch {

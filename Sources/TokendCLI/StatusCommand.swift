@@ -15,7 +15,8 @@ struct StatusCommand: AsyncParsableCommand {
             Exit codes (the Nagios convention, so monitoring can call it directly):
               0  all is authorised (grants of disabled organisations count as fine)
               1  warnings: a grant is retrying, a refresh token expires within \
-            refresh_token_warning_days (30), or a refresh was interrupted and its outcome is uncertain
+            refresh_token_warning_days (30), a refresh was interrupted and its outcome is uncertain, or \
+            the daemon runs without its web pages or token API (it could not open the listener)
               2  a person must act: needs_reauth, client_error, not_nrtadmin, expired, unauthorized (a \
             --library or --user named with --organisation that has no grant), a refresh token past its \
             expiry, or grants to refresh while the daemon is not running
@@ -33,7 +34,10 @@ struct StatusCommand: AsyncParsableCommand {
         let report = StatusReport(
             records: records,
             organisations: source.configuration.organisations.map { ($0.name, $0.enabled) },
-            daemon: DaemonState(running: holder.running, pid: holder.pid), filter: filter.filter,
+            daemon: DaemonState(
+                running: holder.running, pid: holder.pid,
+                missingListeners: holder.running ? MissingListenersFile.read(database: source.configuration.database, pid: holder.pid) : []),
+            filter: filter.filter,
             rules: StatusRules(settings: source.configuration.refresh),
             customers: OrganisationCustomer.of(
                 configured: source.configuration.organisations.map { ($0.name, $0.customerID) },

@@ -7,8 +7,9 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
         public var line: Int?
         public var column: Int?
         /// The key as the administrator knows it: `public_url`, `[refresh].jitter_fraction`,
-        /// `organisation[2].token_url` (organisations counted from 1, in file order). Empty for
-        /// a problem with the file as a whole.
+        /// `organisation "acme".token_url` (an organisation without a good name of its own, or its
+        /// name itself: `organisation[2].name`, counted from 1 in file order). Empty for a problem
+        /// with the file as a whole.
         public var key: String
         /// What is wrong and what to do; never contains a secret.
         public var message: String

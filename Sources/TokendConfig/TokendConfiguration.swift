@@ -41,6 +41,8 @@ public struct TokendConfiguration: Sendable {
     public var metricsPerGrant = true
     /// `[history]`: how long events are kept.
     public var history = HistorySettings()
+    /// Every secret file named (`key_file`, each `client_secret_file`), as written, in file order.
+    public var secretFiles: [SecretFileReference] = []
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

@@ -43,12 +43,13 @@ extension RefreshEngine {
         return .scheduled(grantID: record.id, at: at, deferred: at > current)
     }
 
-    /// Removes the grant of `key` and its tokens, records the event and logs it. Its timer entry
+    /// Removes the grant of `key` and its tokens, records the event and logs it at `notice`: an
+    /// administrator's own act, not a failure (its new status, `unauthorized`, would log as one). Its timer entry
     /// finds no grant when it fires and is dropped; a refresh in flight has its outcome discarded.
     @discardableResult
     public func revoke(_ key: GrantKey, message: String) async throws -> StatusTransition? {
         guard let transition = try await store.remove(key, message: message, now: now()) else { return nil }
-        log(transition, reason: message)
+        log(transition, reason: message, level: .notice)
         return transition
     }
 

@@ -28,11 +28,15 @@ public final class RefreshEngine: Sendable {
     private let storeHealth = StoreHealth()
     /// Prunes old events by `[history] keep_days`, once a day (it follows SIGHUP reloads).
     let retention: EventRetention
+    /// How loud a routine refresh (no status change) is: `debug` keeps the journal quiet; the demo
+    /// raises it to `info` (`run --log-each-refresh`) to show the daemon at work.
+    let routineRefreshLevel: Logger.Level
 
     public init(
         configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        routineRefreshLevel: Logger.Level = .debug, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.routineRefreshLevel = routineRefreshLevel
         configurationBox = Mutex(configuration)
         self.store = store
         self.logger = logger
@@ -231,7 +235,11 @@ public final class RefreshEngine: Sendable {
                 if transition.changed || attempt.followedInterruptedRefresh {
                     log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
                 } else if attempt.refreshTokenWarning == nil {
-                    logger.debug("refreshed", metadata: GrantLogMetadata.fields(transition.key, status: transition.current))
+                    let key = transition.key
+                    let next = attempt.nextRefreshAt.map { ", next in \(max(0, Int($0.timeIntervalSince(now()).rounded()))) s" } ?? ""
+                    logger.log(
+                        level: routineRefreshLevel, "refreshed \(key.kind.rawValue) \(key.subject) of \(key.organisation)\(next)",
+                        metadata: GrantLogMetadata.fields(key, status: transition.current))
                 }
                 if let warning = attempt.refreshTokenWarning {
                     logger.warning("\(transition.key.organisation) \(transition.key.kind.rawValue) \(transition.key.subject): \(warning)",
@@ -277,14 +285,17 @@ public final class RefreshEngine: Sendable {
         transitions.filter(\.changed).forEach { log($0) }
     }
 
-    func log(_ transition: StatusTransition, failure: RefreshFailure? = nil, interrupted: Bool = false, reason: String? = nil) {
+    func log(
+        _ transition: StatusTransition, failure: RefreshFailure? = nil, interrupted: Bool = false, reason: String? = nil,
+        level: Logger.Level? = nil
+    ) {
         let what = transition.key.kind == .library ? "library \(transition.key.subject)" : "user \(transition.key.subject)"
         var message = "\(transition.key.organisation) \(what): \(transition.previous?.rawValue ?? "new") → \(transition.current.rawValue)"
         if interrupted { message += " (after an interrupted refresh)" }
         if let reason { message += ": \(reason)" }
         if let failure { message += ": \(failure)" }
         logger.log(
-            level: GrantLogMetadata.level(of: transition.current), "\(message)",
+            level: level ?? GrantLogMetadata.level(of: transition.current), "\(message)",
             metadata: GrantLogMetadata.fields(transition.key, status: transition.current, failure: failure))
     }
 }

@@ -11,7 +11,7 @@ public struct StatusReport: Sendable, Equatable {
     /// Libraries, then users: each sorted by attention (critical first), then organisation and id.
     public var libraries: [StatusEntry]
     public var users: [StatusEntry]
-    /// Problems of the whole installation (the daemon is not running), in words.
+    /// Problems of the whole installation (the daemon is not running, a listener it could not open), in words.
     public var notes: [String]
 
     /// The level of the whole report: the worst entry, and `critical` when grants are waiting for
@@ -19,6 +19,7 @@ public struct StatusReport: Sendable, Equatable {
     public var attention: Attention {
         var worst = (libraries + users).map(\.attention).max() ?? .ok
         if daemonNeeded { worst = max(worst, .critical) }
+        if daemon.running && !daemon.missingListeners.isEmpty { worst = max(worst, .warning) }
         return worst
     }
 
@@ -71,6 +72,7 @@ public struct StatusReport: Sendable, Equatable {
         if daemonNeeded {
             notes.append("the daemon is not running: nothing is refreshed, and access tokens run out (systemctl start imanage-tokend)")
         }
+        if daemon.running { notes += daemon.missingListeners.map(\.note) }
     }
 
     /// Critical first, then warnings, then the rest; within a level by organisation, kind and id.

@@ -145,7 +145,7 @@ struct CheckConfigCommandTests {
 
     /// root reads every file, so "permission denied" can only be seen as another user: the check runs as
     /// uid 65534 through setpriv, over a copy owned by that user with the secret at mode 0000.
-    @Test("an unreadable secret file is named, with permission denied", .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    @Test("as the service user, an unreadable secret is a missing LoadCredential= line, named as such", .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func unreadableSecretAsAnotherUser() throws {
         let nobody: uid_t = 65_534
         let copy = try ExampleConfigCopy()
@@ -158,7 +158,51 @@ struct CheckConfigCommandTests {
         chmod(credentials.appendingPathComponent("cloud-client-secret").path, 0o000)
         let outcome = try TokendProcess.run(["check-config", "--config", copy.configPath], user: nobody)
         #expect(outcome.status == 78, "\(outcome.stderr)")
-        #expect(outcome.stderr.contains("cloud-client-secret") && outcome.stderr.contains("permission denied"), "\(outcome.stderr)")
+        let path = credentials.appendingPathComponent("cloud-client-secret").path
+        #expect(outcome.stderr.contains("\(path) is not readable by uid \(nobody): under systemd add "
+            + "LoadCredential=cloud-client-secret:\(path) to the unit's drop-in"), "\(outcome.stderr)")
+        // The example names it by a path, which is never looked up in $CREDENTIALS_DIRECTORY.
+        #expect(outcome.stderr.contains("name it \"cloud-client-secret\" in the configuration"), "\(outcome.stderr)")
+        #expect(!outcome.stderr.contains("permission denied"), "\(outcome.stderr)")
+    }
+
+    @Test("--systemd-credentials prints the LoadCredential= lines of the key and every client secret, without reading them")
+    func systemdCredentials() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        // The administrator's usual form: plain names, found in $CREDENTIALS_DIRECTORY under systemd.
+        let text = try String(contentsOfFile: copy.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "\"example-credentials/", with: "\"")
+        try text.write(toFile: copy.configPath, atomically: true, encoding: .utf8)
+        let secrets = try copy.secrets()
+        let credentials = copy.directory.appendingPathComponent("example-credentials")
+        for name in ["token.key", "cloud-client-secret", "onprem-client-secret"] {
+            try FileManager.default.moveItem(at: credentials.appendingPathComponent(name), to: copy.directory.appendingPathComponent(name))
+        }
+        chmod(copy.directory.appendingPathComponent("onprem-client-secret").path, 0o000)  // not read: only named
+        let outcome = try TokendProcess.run(["check-config", "--systemd-credentials", "--config", copy.configPath])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("LoadCredential=") }
+        let directory = copy.directory.path
+        #expect(lines == [
+            "LoadCredential=token.key:\(directory)/token.key",
+            "LoadCredential=cloud-client-secret:\(directory)/cloud-client-secret",
+            "LoadCredential=onprem-client-secret:\(directory)/onprem-client-secret",
+        ], "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("[Service]"))
+        #expect(!secrets.isEmpty)
+        for secret in secrets where !secret.isEmpty { #expect(!outcome.stdout.contains(secret)) }
+    }
+
+    @Test("--systemd-credentials says how to rename a secret named by a path")
+    func systemdCredentialsForAPath() throws {
+        let copy = try ExampleConfigCopy()
+        defer { copy.cleanUp() }
+        let outcome = try TokendProcess.run(["check-config", "--systemd-credentials", "--config", copy.configPath])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let path = copy.directory.appendingPathComponent("example-credentials/cloud-client-secret").path
+        #expect(outcome.stdout.contains("LoadCredential=cloud-client-secret:\(path)"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("[cloud_application].client_secret_file = \"cloud-client-secret\""), "\(outcome.stdout)")
     }
 
     @Test("the command line refuses a library and a user together")

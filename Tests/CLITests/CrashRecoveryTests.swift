@@ -47,6 +47,7 @@ struct CrashRecoveryTests {
             key_file = "token.key"
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
+            listen = "127.0.0.1:\(try LocalPort.free())"
             [refresh]
             minimum_interval_seconds = 1
             [[organisation]]

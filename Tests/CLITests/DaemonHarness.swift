@@ -13,7 +13,10 @@ final class DaemonHarness {
     var config: String { directory.appendingPathComponent("tokend.toml").path }
     var socket: String { directory.appendingPathComponent("api.sock").path }
 
-    init(accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5, emulatorArguments: [String] = [], organisationExtra: String = "") async throws {
+    init(
+        accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5, emulatorArguments: [String] = [], organisationExtra: String = "",
+        topLevelExtra: String = ""
+    ) async throws {
         directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
@@ -31,6 +34,8 @@ final class DaemonHarness {
             key_file = "token.key"
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
+            \(topLevelExtra.contains("listen =") ? "" : "listen = \"127.0.0.1:\(try LocalPort.free())\"")
+            \(topLevelExtra)
             [refresh]
             minimum_interval_seconds = \(minimumInterval)
             backoff_initial_seconds = 1
@@ -72,11 +77,11 @@ final class DaemonHarness {
         return outcome
     }
 
-    /// Starts `run` and returns once its token API socket is there.
-    func startDaemon() async throws {
+    /// Starts `run ARGUMENTS` and returns once its token API socket is there.
+    func startDaemon(_ arguments: [String] = []) async throws {
         let process = Process()
         process.executableURL = TokendProcess.binary
-        process.arguments = ["run", "--config", config]
+        process.arguments = ["run", "--config", config] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "JOURNAL_STREAM")
         process.environment = environment

@@ -27,6 +27,7 @@ struct DatabaseFileModeTests {
             key_file = "token.key"
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
+            listen = "127.0.0.1:\(try LocalPort.free())"
             [[organisation]]
             name = "demo"
             use_default_configuration = false

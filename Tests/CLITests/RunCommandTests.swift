@@ -16,6 +16,7 @@ struct RunCommandTests {
             key_file = "token.key"
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
+            listen = "127.0.0.1:\(try LocalPort.free())"
             """.write(to: directory.appendingPathComponent("tokend.toml"), atomically: true, encoding: .utf8)
         return directory
     }

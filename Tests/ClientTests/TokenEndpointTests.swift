@@ -118,6 +118,9 @@ struct TokenEndpointTests {
         #expect(failure.failureClass == .transient)
         #expect(failure.httpStatus == 429)
         #expect(failure.retryAfter == 120)
+        // Said once: "asked us to slow down (HTTP 429, slow_down)", not "(HTTP 429) (HTTP 429, …)".
+        #expect("\(failure)".components(separatedBy: "HTTP 429").count == 2, "\(failure)")
+        #expect("\(failure)".hasSuffix("asked us to slow down (HTTP 429, slow_down)"), "\(failure)")
     }
 
     @Test func aNonJSONSuccessIsPassing() async throws {

@@ -69,7 +69,7 @@ import TokendPolicy
             _ = try TokendConfiguration.load(path: path, environment: [:])
             Issue.record("world-readable example credentials were accepted")
         } catch {
-            #expect(error.problems.map(\.key) == ["key_file", "[cloud_application].client_secret_file", "organisation[3].client_secret_file"])
+            #expect(error.problems.map(\.key) == ["key_file", "[cloud_application].client_secret_file", "organisation \"example-law\".client_secret_file"])
             #expect(error.problems.allSatisfy { $0.message.contains("chmod 600") })
         }
     }

@@ -103,7 +103,7 @@ import TokendConfig
             authorization_url = "https://acme.cloudimanage.com"
             token_url = "https://acme.cloudimanage.com"
             """)
-        #expect(found.map(\.key) == ["organisation[1].authorization_url", "organisation[1].token_url"])
+        #expect(found.map(\.key) == ["organisation \"acme\".authorization_url", "organisation \"acme\".token_url"])
         #expect(found.map(\.line) == [8, 9])
         #expect(found.allSatisfy { $0.message.contains("set region = \"custom\" to use your own URLs") })
     }
@@ -111,7 +111,7 @@ import TokendConfig
     @Test func customRegionNeedsAuthorizationAndTokenURLs() throws {
         let fixture = try ConfigFixture()
         let found = problems(fixture, "[[organisation]]\nname = \"acme\"\nregion = \"custom\"\ntoken_url = \"\"\n")
-        #expect(found.map(\.key) == ["organisation[1].authorization_url", "organisation[1].token_url"])
+        #expect(found.map(\.key) == ["organisation \"acme\".authorization_url", "organisation \"acme\".token_url"])
         #expect(found.map(\.line) == [6, 9])
         #expect(found.allSatisfy { $0.message.contains("required with region = \"custom\"") })
     }
@@ -119,7 +119,7 @@ import TokendConfig
     @Test func unknownRegionIsRefused() throws {
         let fixture = try ConfigFixture()
         let problem = try #require(problems(fixture, "[[organisation]]\nname = \"acme\"\nregion = \"eu\"\n").first)
-        #expect(problem.key == "organisation[1].region")
+        #expect(problem.key == "organisation \"acme\".region")
         #expect(problem.line == 8)
         #expect(problem.message.contains("expected \"default\""))
     }
@@ -134,7 +134,7 @@ import TokendConfig
             token_url = "https://dms.example.com?x=1"
             endpoint_url = "dms.example.com"
             """)
-        #expect(found.map(\.key) == ["organisation[1].authorization_url", "organisation[1].token_url", "organisation[1].endpoint_url"])
+        #expect(found.map(\.key) == ["organisation \"acme\".authorization_url", "organisation \"acme\".token_url", "organisation \"acme\".endpoint_url"])
         try #require(found.count == 3)
         #expect(found[0].message.contains("https is required"))
         #expect(found[1].message.contains("query"))
@@ -171,7 +171,7 @@ import TokendConfig
         let fixture = try ConfigFixture()
         let found = problems(fixture, "[[organisation]]\nname = \"smith\"\n", withCloudApplication: false)
         #expect(found.count == 1)
-        #expect(found.first?.key == "organisation[1].use_default_configuration")
+        #expect(found.first?.key == "organisation \"smith\".use_default_configuration")
         #expect(found.first?.line == 6)
         #expect(found.first?.message.contains("there is no [cloud_application] table") == true)
         #expect(found.first?.message.contains("use_default_configuration = false") == true)
@@ -185,7 +185,7 @@ import TokendConfig
             client_id = "mine"
             client_secret_file = "onprem-secret"
             """)
-        #expect(found.map(\.key) == ["organisation[1].client_id", "organisation[1].client_secret_file"])
+        #expect(found.map(\.key) == ["organisation \"smith\".client_id", "organisation \"smith\".client_secret_file"])
         #expect(found.map(\.line) == [8, 9])
         #expect(found.allSatisfy { $0.message.contains("the client comes from [cloud_application]") })
     }
@@ -200,7 +200,7 @@ import TokendConfig
             authorization_url = "https://dms.example.com"
             token_url = "https://dms.example.com"
             """)
-        #expect(found.map(\.key) == ["organisation[1].client_id", "organisation[1].client_secret_file"])
+        #expect(found.map(\.key) == ["organisation \"firm\".client_id", "organisation \"firm\".client_secret_file"])
         #expect(found.allSatisfy { $0.line == 6 && $0.message.contains("required: use_default_configuration = false") })
     }
 
@@ -214,14 +214,14 @@ import TokendConfig
             authorization_url = "http://old.example.com"
             token_url = "https://old.example.com"
             """).first)
-        #expect(problem.key == "organisation[1].authorization_url")
+        #expect(problem.key == "organisation \"old\".authorization_url")
         #expect(problem.line == 10)
     }
 
     @Test func wrongTypesInAnOrganisationAreNamed() throws {
         let fixture = try ConfigFixture()
         let found = problems(fixture, "[[organisation]]\nname = \"a\"\nenabled = \"yes\"\npkce = 1\n")
-        #expect(found.map(\.key) == ["organisation[1].enabled", "organisation[1].pkce"])
+        #expect(found.map(\.key) == ["organisation \"a\".enabled", "organisation \"a\".pkce"])
         #expect(found.allSatisfy { $0.message.contains("expected true or false") })
     }
 

@@ -127,7 +127,7 @@ import TokendPolicy
         #expect(!text.contains("s3cr3t-inline-value"))
         #expect(!text.contains("hunter2-inline"))
         #expect(problems.allSatisfy { $0.message.contains("secrets are never inline") && $0.message.contains("client_secret_file") })
-        #expect(problems.map(\.key) == ["[cloud_application].client_secret", "organisation[1].password"])
+        #expect(problems.map(\.key) == ["[cloud_application].client_secret", "organisation \"a\".password"])
         #expect(problems.map(\.line) == [6, 10])
     }
 

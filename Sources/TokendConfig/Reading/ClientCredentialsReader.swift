@@ -7,7 +7,7 @@ struct ClientCredentialsReader {
 
     /// Reads `[cloud_application]` (both keys required).
     func readCloudApplication() -> ClientCredentialsConfig? {
-        table.reportUnknownKeys(known: ["client_id", "client_secret_file"])
+        table.reportUnknownKeys(known: ["client_id", "client_secret_file"], secretKey: "client_secret_file")
         return read(requiredBecause: "[cloud_application] needs it")
     }
 
@@ -40,6 +40,7 @@ struct ClientCredentialsReader {
             return nil
         }
         guard let name = table.string("client_secret_file", expected: expected) else { return nil }
+        files.ledger.record(key: table.keyPath("client_secret_file"), name: name.value, files: files)
         do {
             return try files.readSecretText(named: name.value)
         } catch {

@@ -2,7 +2,7 @@
 /// unknown key becomes a problem naming its line, and reading goes on.
 struct ConfigTable {
     let table: TOMLTable
-    /// How keys of this table are named in messages: `""`, `"[refresh]."`, `"organisation[2]."`.
+    /// How keys of this table are named in messages: `""`, `"[refresh]."`, `"organisation \"acme\"."`.
     let keyPrefix: String
     /// How the table is named in messages: `the top level`, `[refresh]`, `[[organisation]]`.
     let tableName: String
@@ -64,15 +64,39 @@ struct ConfigTable {
     }
 
     /// Every key not in `known` is a problem; its value is never shown, since it may be a secret.
-    func reportUnknownKeys(known: [String]) {
+    ///
+    /// A key close to a known one gets "did you mean"; a key that looks like a secret gets the
+    /// "secrets are never inline" hint only in a table where a secret goes (`secretKey`), and only
+    /// when it is not simply a misspelt key of another kind.
+    func reportUnknownKeys(known: [String], secretKey: String? = nil) {
         let knownList = "known keys in \(tableName): " + known.joined(separator: ", ")
         for entry in table.entries where !known.contains(entry.key) {
             let name = TOMLTableBuilder.printable(entry.key)
-            let message = Self.looksLikeSecret(entry.key)
-                ? "unknown key `\(name)`; secrets are never inline: put it in a file (chmod 600) and name it with client_secret_file; \(knownList)"
-                : "unknown key `\(name)`; \(knownList)"
-            problems.add(line: entry.keyPosition.line, key: keyPrefix + name, message)
+            let what = Self.written(name, as: entry.value)
+            let suggestion = KeySuggestion.closest(to: entry.key, in: known)
+            var message = "unknown \(what)"
+            if let suggestion { message += "; did you mean \(Self.written(suggestion, as: entry.value))?" }
+            if let secretKey, Self.looksLikeSecret(entry.key), suggestion == nil || suggestion == secretKey {
+                message += "; secrets are never inline: put it in a file (chmod 600) and name it with \(secretKey)"
+            }
+            problems.add(line: entry.keyPosition.line, key: keyPrefix + name, message + " (" + knownList + ")")
         }
+    }
+
+    /// `key` as the administrator wrote it: `[[name]]` for an array of tables, `[name]` for a
+    /// table, else `` key `name` ``.
+    static func written(_ name: String, as value: TOMLValue) -> String {
+        switch value {
+        case .table: return "table [\(name)]"
+        case .array(let elements) where !elements.isEmpty && elements.allSatisfy(isTable):
+            return "table [[\(name)]]"
+        default: return "key `\(name)`"
+        }
+    }
+
+    private static func isTable(_ value: TOMLValue) -> Bool {
+        if case .table = value { return true }
+        return false
     }
 
     /// Whether a key's name suggests its value is a secret.

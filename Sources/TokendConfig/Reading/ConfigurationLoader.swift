@@ -68,6 +68,7 @@ struct ConfigurationLoader {
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
         (configuration.metricsListen, configuration.metricsPerGrant) = (metricsListen ?? nil, metricsPerGrant)
         configuration.history = history
+        configuration.secretFiles = files.ledger.references
         return configuration
     }
 
@@ -164,6 +165,7 @@ struct ConfigurationLoader {
         } else {
             name = Self.defaultKeyFile
         }
+        files.ledger.record(key: "key_file", name: name, files: files)
         guard files.readsSecrets else { return (files.locatedSecretPath(named: name), nil) }
         do {
             return try files.readKey(named: name)
@@ -266,7 +268,13 @@ struct ConfigurationLoader {
                     firstLineOfName[found.value] = found.line
                 }
             }
-            if let organisation = reader.read(name: name?.value) { organisations.append(organisation) }
+            // Named by its name from here on (`organisation "acme".token_url`), when it has a good one of its own.
+            let named = name.map {
+                OrganisationReader(
+                    table: ConfigTable(table: table, keyPrefix: "organisation \"\($0.value)\".", tableName: "[[organisation]]", problems: problems),
+                    files: files, cloudApplication: cloudApplication, hasCloudApplicationTable: hasCloudApplicationTable)
+            } ?? reader
+            if let organisation = named.read(name: name?.value) { organisations.append(organisation) }
         }
         return organisations
     }

@@ -36,7 +36,7 @@ struct OrganisationReader {
 
     /// The resolved organisation, or `nil` after noting its problems.
     func read(name: String?) -> OrganisationConfig? {
-        table.reportUnknownKeys(known: Self.knownKeys)
+        table.reportUnknownKeys(known: Self.knownKeys, secretKey: "client_secret_file")
         let enabled = table.boolean("enabled")?.value ?? true
         let useDefault = table.boolean("use_default_configuration")?.value ?? true
         let pkce = table.boolean("pkce")?.value ?? true
@@ -147,7 +147,9 @@ struct OrganisationReader {
         guard let text = table.string(key, expected: Self.urlExpected) else { return .invalid }
         guard !text.value.trimmingCharacters(in: .whitespaces).isEmpty else { return .empty }
         do {
-            return .valid(try BaseURLRule.check(text.value))
+            let url = try BaseURLRule.check(text.value)
+            try IManagePathRule.check(url)
+            return .valid(url)
         } catch {
             table.problem(key, error.message)
             return .invalid

@@ -14,6 +14,8 @@ struct ConfigFiles {
     let credentialsDirectory: String?
     /// `false`: secret files are named but never opened (``SecretLoading/skip``).
     let readsSecrets: Bool
+    /// Every secret file named, for `LoadCredential=` lines and their hints.
+    let ledger = SecretFileLedger()
 
     init(configFile: String, environment: [String: String], readsSecrets: Bool = true) {
         configDirectory = (configFile as NSString).deletingLastPathComponent
@@ -48,10 +50,10 @@ struct ConfigFiles {
         let location = try locateSecret(named: name)
         let path = location.path
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (location.isCredential ? O_NOFOLLOW : 0))
-        guard fd >= 0 else { throw Self.cannotOpen(path, errno: errno) }
+        guard fd >= 0 else { throw cannotOpen(path, named: name, errno: errno) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Self.cannotOpen(path, errno: errno) }
+        guard fstat(fd, &info) == 0 else { throw cannotOpen(path, named: name, errno: errno) }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw InvalidValue("\(path) is not a regular file: expected a file that holds the secret")
         }
@@ -76,7 +78,7 @@ struct ConfigFiles {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw Self.cannotOpen(path, errno: errno)
+                throw cannotOpen(path, named: name, errno: errno)
             }
             if count == 0 { break }
             bytes += chunk[0..<count]
@@ -88,14 +90,20 @@ struct ConfigFiles {
         return (path, bytes)
     }
 
-    /// What to say when a secret file cannot be opened or read. Permission denied never suggests
-    /// widening the file's mode: under systemd the unit hands it over with `LoadCredential=`.
-    private static func cannotOpen(_ path: String, errno code: Int32) -> InvalidValue {
+    /// What to say when the secret `name`, found at `path`, cannot be opened or read. Permission
+    /// denied is a missing credential, never a mode to widen: under systemd the unit hands the
+    /// file over with `LoadCredential=`, named as the configuration names it.
+    private func cannotOpen(_ path: String, named name: String, errno code: Int32) -> InvalidValue {
         switch code {
         case EACCES, EPERM:
+            let reference = SecretFileReference(key: "", name: name, path: path)
+            let rename = reference.isCredentialName
+                ? "" : " and name it \"\(reference.credentialName)\" in the configuration (a path is never looked up there)"
+            let notPassed = credentialsDirectory == nil ? "" : "is not in $CREDENTIALS_DIRECTORY, and "
             return InvalidValue(
-                "cannot read \(path) (permission denied, as uid \(geteuid())): keep it 0600 and owned by root; under systemd "
-                    + "pass it to the service with LoadCredential= (see imanage-tokend check-config --help), or run this command as root")
+                "\(notPassed)\(path) is not readable by uid \(geteuid()): under systemd add \(reference.loadCredentialLine) to the "
+                    + "unit's drop-in (systemctl edit imanage-tokend; imanage-tokend check-config --systemd-credentials prints every line)"
+                    + "\(rename); keep the file 0600 and owned by root, or run this command as root")
         case ELOOP:
             return InvalidValue("\(path) is a symbolic link in $CREDENTIALS_DIRECTORY: credentials must be files that systemd made")
         default:

@@ -10,7 +10,7 @@ struct OrganisationSharingRules {
             let names = sharing.map(\.name).joined(separator: ", ")
             for organisation in sharing where organisation.customerID == nil {
                 problems.add(
-                    line: organisation.line, key: "organisation \(organisation.name).customer_id",
+                    line: organisation.line, key: "organisation \"\(organisation.name)\".customer_id",
                     "required: organisations \(names) all sign in at \(host), so each must name its iManage customer; "
                         + "set customer_id to the customer id iManage reports for this firm (data.user.customer_id of /api)")
             }
@@ -27,7 +27,7 @@ struct OrganisationSharingRules {
             for host in organisation.hosts.sorted() {
                 if let other = caFileOfHost[host], other.caFile != caFile {
                     problems.add(
-                        line: organisation.line, key: "organisation \(organisation.name).ca_file",
+                        line: organisation.line, key: "organisation \"\(organisation.name)\".ca_file",
                         "\(host) is also a host of organisation \(other.organisation), whose ca_file is another file: "
                             + "organisations on one host use one ca_file")
                 } else {
