@@ -8,6 +8,7 @@
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
+//   TokendNotify   delivers the notifications outbox: a command and/or a signed webhook -> Config, Store
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports, HTTP
@@ -88,6 +89,18 @@ let package = Package(
         ),
         .target(name: "TokendReports", dependencies: ["TokendPolicy", "TokendStore"], swiftSettings: strict),
         .target(
+            name: "TokendNotify",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TokendHTTP",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -130,7 +143,7 @@ let package = Package(
             name: "TokendCLI",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
-                "TokendReports", "TokendAPI", "CTokendSystem",
+                "TokendReports", "TokendAPI", "CTokendSystem", "TokendNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -206,7 +219,10 @@ let package = Package(
             dependencies: ["TokendLogging", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "CLITests", dependencies: ["TokendCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TokendCLI", "TokendNotify", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict),
         .testTarget(
             name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore"], swiftSettings: strict),
         .testTarget(

@@ -7,6 +7,7 @@ import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendLogging
+import TokendNotify
 import TokendStore
 import TokendWeb
 
@@ -70,6 +71,9 @@ struct RunCommand: AsyncParsableCommand {
         if store.tightenedPermissions {
             logger.warning("the database \(configuration.database) was readable by others; narrowed to 0600")
         }
+        // Before any write, so every status change of this process queues what [notify] asks for.
+        let notifications = configuration.notify.map { NotificationDispatcher(configuration: configuration, notify: $0, store: store, logger: logger) }
+        notifications?.start()
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(configuration),
             logger: logger)
@@ -84,6 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             printError("imanage-tokend run: \(error)")
             // Stopped in order, so nothing dies of being dropped while running (the HTTP client traps then).
             engine.stop()
+            await notifications?.stop()
             await client.shutdown()
             throw ExitCode(1)
         }
@@ -120,6 +125,7 @@ struct RunCommand: AsyncParsableCommand {
         await api.stop()
         await web?.stop()
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
+        await notifications?.stop()
         await client.shutdown()
         withExtendedLifetime(lock) {}
     }

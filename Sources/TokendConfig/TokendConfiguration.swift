@@ -35,6 +35,8 @@ public struct TokendConfiguration: Sendable {
     public var apiSocketGroup: String? = nil
     /// `[[api_client]]`: who may do what with the token API; empty means the default rules.
     public var apiClients: [APIClientRule] = []
+    /// `[notify]`: the command and/or webhook told when a grant needs a person; `nil`: nobody is told.
+    public var notify: NotifyConfig? = nil
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

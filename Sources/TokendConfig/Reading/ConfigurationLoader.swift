@@ -9,6 +9,7 @@ struct ConfigurationLoader {
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
         "api_socket_group", "api_client",
+        "notify",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -54,6 +55,7 @@ struct ConfigurationLoader {
         OrganisationSharingRules(problems: problems).check(organisations)
         let apiClientReader = APIClientReader(root: root, problems: problems)
         let (apiSocketGroup, apiClients) = (apiClientReader.readSocketGroup(), apiClientReader.read())
+        let notify = subtable(root, "notify").flatMap { NotifyReader(table: $0, files: files).read() }
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
@@ -63,6 +65,7 @@ struct ConfigurationLoader {
             listen: listen, apiSocket: apiSocket, caFile: caFile, refresh: refresh,
             cloudApplication: cloudApplication, organisations: organisations)
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
+        configuration.notify = notify
         return configuration
     }
 
