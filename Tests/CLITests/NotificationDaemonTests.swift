@@ -89,13 +89,14 @@ struct NotificationDaemonTests {
         try configureNotify(harness, """
             webhook_url = "http://127.0.0.1:\(port)/hook"
             webhook_secret_file = "hook-secret"
-            webhook_timeout_seconds = 2
+            webhook_timeout_seconds = 0.5
             """)
         try await harness.importGrant(["--library", "ACTIVE"])
         try await harness.startDaemon()
         try await harness.fault(#"{"endpoint":"token","kind":"invalid_grant","count":1}"#)
         #expect(try await harness.waitForStatus("needs_reauth", upTo: 15))
-        try await Task.sleep(for: .seconds(2))
+        // Long enough for two failed attempts (0.5 s each, 1 s apart), so "once per streak" means something.
+        try await Task.sleep(for: .seconds(3))
         #expect(try await pending(harness) == 1, "kept in the database while the receiver is down")
         let status = try await harness.tokend(["status"])
         #expect(status.stdout.contains("1 notification is not yet delivered"), "\(status.stdout)")
