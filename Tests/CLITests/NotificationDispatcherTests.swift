@@ -69,4 +69,44 @@ struct NotificationDispatcherTests {
         await dispatcher.stop()
         await receiver.stop()
     }
+
+    @Test("a command that hangs is killed after command_timeout_seconds and tried again; the row stays")
+    func hangingCommandIsKilled() async throws {
+        let directory = URL(fileURLWithPath: "/tmp/tokend-notify-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key),
+                                           attributes: [.posixPermissions: 0o600])
+        let starts = directory.appendingPathComponent("starts")
+        let script = directory.appendingPathComponent("hang.sh")
+        try "#!/bin/sh\necho started >> '\(starts.path)'\nexec sleep 30\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        let configuration = try TokendConfiguration.load(
+            contents: Array("public_url = \"https://tokend.example.com\"\nkey_file = \"token.key\"\ndatabase = \"tokend.sqlite\"\n".utf8),
+            path: directory.appendingPathComponent("tokend.toml").path, environment: [:])
+        var notify = NotifyConfig(command: [script.path])
+        notify.commandTimeout = 0.3
+        let store = try GrantStore(path: configuration.database, key: key)
+        let dispatcher = NotificationDispatcher(
+            configuration: configuration, notify: notify, store: store, logger: Logger(label: "test"), retryInitial: 0.1, retryMaximum: 0.2)
+        dispatcher.start()
+        let grant = GrantKey.library("ACTIVE", of: "acme")
+        let now = Date()
+        try await store.saveAuthorisation(NewAuthorisation(
+            key: grant, identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
+            refreshToken: IssuedToken(token: "rt", issuedAt: now, expiresAt: now.addingTimeInterval(86_400)),
+            accessToken: nil, nextRefreshAt: nil, message: "imported"))
+        let id = try #require(try store.record(for: grant)).id
+        try await store.apply(GrantUpdate(status: .notNrtadmin, message: "gone", nextRefreshAt: nil), toGrant: id, claimedBy: nil)
+        var attempts = 0
+        for _ in 0..<100 {
+            attempts = try store.pendingNotifications().first?.attempts ?? 0
+            if attempts >= 2 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(attempts >= 2, "each hanging run counted as a failed attempt")
+        #expect(try store.pendingNotificationCount() == 1)
+        await dispatcher.stop()
+    }
 }
