@@ -76,8 +76,8 @@ public final class NotificationDispatcher: Sendable {
         while !Task.isCancelled {
             let batch: [PendingNotification]
             do { batch = try store.pendingNotifications(limit: 100) } catch {
-                logger.error("the notifications outbox cannot be read: \(error); trying again")
                 failures += 1
+                if failures == 1 { logger.error("the notifications outbox cannot be read: \(error); trying again with backoff") }
                 guard await pause(afterFailures: failures) else { return }
                 continue
             }
