@@ -8,6 +8,7 @@
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
+//   TokendNotify   delivers the notifications outbox: a command and/or a signed webhook -> Config, Store
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendMetrics  /metrics in the Prometheus text format (swift-prometheus)  -> Policy, Config, Store, Reports, HTTP
 //   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
@@ -105,6 +106,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TokendNotify",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TokendHTTP",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -148,7 +161,7 @@ let package = Package(
             name: "TokendCLI",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
-                "TokendReports", "TokendAPI", "TokendMetrics", "CTokendSystem",
+                "TokendReports", "TokendAPI", "TokendMetrics", "TokendNotify", "CTokendSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -225,7 +238,10 @@ let package = Package(
             dependencies: ["TokendLogging", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "CLITests", dependencies: ["TokendCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TokendCLI", "TokendNotify", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict),
         .testTarget(
             name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore"], swiftSettings: strict),
         .testTarget(

@@ -27,7 +27,7 @@ public struct TokenAPIService: Sendable {
     /// only of the organisations `visible` to the peer.
     func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) throws -> StatusReport {
         let configuration = engine.configuration
-        return StatusReport(
+        var report = StatusReport(
             records: try store.records(organisation: filter.organisation, kind: filter.kind)
                 .filter { visible.contains($0.key.organisation) },
             organisations: configuration.organisations.filter { visible.contains($0.name) }.map { ($0.name, $0.enabled) },
@@ -39,6 +39,9 @@ public struct TokenAPIService: Sendable {
             customers: OrganisationCustomer.of(
                 configured: configuration.organisations.map { ($0.name, $0.customerID) },
                 pins: (try? store.pinnedCustomers()) ?? []))
+        // The outbox is of every organisation: counted only for a peer who sees them all.
+        if case .all = visible { report.countPendingNotifications((try? store.pendingNotificationCount()) ?? 0) }
+        return report
     }
 
     /// The grant of a library, or of a user named by id or email (ignoring case).

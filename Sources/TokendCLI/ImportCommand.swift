@@ -102,7 +102,10 @@ struct ImportCommand: AsyncParsableCommand {
     /// The database, opened for writing; a key that does not match it is a configuration problem (78).
     func openStore(_ configuration: TokendConfiguration) throws -> GrantStore {
         do {
-            return try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+            let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+            // A re-import that ends a `needs_reauth` queues its recovery notice; the daemon sends it.
+            if let notify = configuration.notify { store.enableNotifications(repeatAfter: notify.repeatAfter) }
+            return store
         } catch StoreError.wrongKey(let path) {
             printError("imanage-tokend import: \(StoreError.wrongKey(path: path))")
             throw ExitCode(78)

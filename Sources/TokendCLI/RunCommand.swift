@@ -10,6 +10,7 @@ import TokendEngine
 import TokendLogging
 import TokendMetrics
 import TokendReports
+import TokendNotify
 import TokendStore
 import TokendWeb
 
@@ -78,6 +79,9 @@ struct RunCommand: AsyncParsableCommand {
         if store.tightenedPermissions {
             logger.warning("the database \(configuration.database) was readable by others; narrowed to 0600")
         }
+        // Before any write, so every status change of this process queues what [notify] asks for.
+        let notifications = configuration.notify.map { NotificationDispatcher(configuration: configuration, notify: $0, store: store, logger: logger) }
+        notifications?.start()
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(configuration),
             logger: logger)
@@ -141,6 +145,7 @@ struct RunCommand: AsyncParsableCommand {
         await metrics?.stop()
         MissingListenersFile.remove(database: configuration.database)
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
+        await notifications?.stop()
         await client.shutdown()
         withExtendedLifetime(lock) {}
     }

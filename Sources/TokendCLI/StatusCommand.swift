@@ -31,7 +31,7 @@ struct StatusCommand: AsyncParsableCommand {
         let source = try ReportSource.open(config, command: "status", json: json)
         let records = try source.records(filter.filter, command: "status", json: json)
         let holder = InstanceLock.holder(database: source.configuration.database)
-        let report = StatusReport(
+        var report = StatusReport(
             records: records,
             organisations: source.configuration.organisations.map { ($0.name, $0.enabled) },
             daemon: DaemonState(
@@ -42,6 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
             customers: OrganisationCustomer.of(
                 configured: source.configuration.organisations.map { ($0.name, $0.customerID) },
                 pins: (try? source.store.pinnedCustomers()) ?? []))
+        report.countPendingNotifications((try? source.store.pendingNotificationCount()) ?? 0)
         print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")
         if report.attention != .ok { throw ExitCode(report.attention.exitCode) }
     }

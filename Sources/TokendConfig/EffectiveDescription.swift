@@ -41,6 +41,7 @@ extension TokendConfiguration {
             lines += [""] + Self.organisationLines(organisation)
         }
         if organisations.isEmpty { lines += ["", "# no [[organisation]] configured"] }
+        lines += [""] + Self.notifyLines(notify)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -113,5 +114,31 @@ extension TokendConfiguration {
             }
         }
         return out + "\""
+    }
+}
+
+extension TokendConfiguration {
+    /// `[notify]` as it will be used; the webhook's secret only as its fingerprint.
+    static func notifyLines(_ notify: NotifyConfig?) -> [String] {
+        guard let notify else { return ["# no [notify]: nobody is told when a grant needs a person"] }
+        var lines = ["[notify]"]
+        if let command = notify.command {
+            lines.append("command = [" + command.map(tomlQuoted).joined(separator: ", ") + "]")
+        } else {
+            lines.append("# no command")
+        }
+        if let url = notify.webhookURL {
+            lines.append("webhook_url = \(tomlQuoted(url.absoluteString))")
+            if let file = notify.webhookSecretFile {
+                let comment = notify.webhookSecret.map { $0.reveal().isEmpty ? "not read" : "secret \($0.fingerprint)" } ?? "not read"
+                lines.append("webhook_secret_file = \(tomlQuoted(file))  # \(comment)")
+            }
+            lines.append(line("webhook_timeout_seconds", number: notify.webhookTimeout))
+        } else {
+            lines.append("# no webhook_url")
+        }
+        if notify.command != nil { lines.append(line("command_timeout_seconds", number: notify.commandTimeout)) }
+        lines.append(line("repeat_after_minutes", number: notify.repeatAfter / 60))
+        return lines
     }
 }

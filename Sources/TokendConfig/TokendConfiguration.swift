@@ -43,6 +43,8 @@ public struct TokendConfiguration: Sendable {
     public var history = HistorySettings()
     /// Every secret file named (`key_file`, each `client_secret_file`), as written, in file order.
     public var secretFiles: [SecretFileReference] = []
+    /// `[notify]`: the command and/or webhook told when a grant needs a person; `nil`: nobody is told.
+    public var notify: NotifyConfig? = nil
 
     public init(
         path: String, database: String, key: SecretBytes?, keyFile: String, publicURL: URL,

@@ -182,6 +182,7 @@ public struct GrantRefresher: Sendable {
             if let refreshExpiry, policy.refreshTokenNeedsAttention(expiresAt: refreshExpiry, now: now),
                firstSinceAuthorisation || newDay {
                 update.alwaysRecordEvent = true
+                update.refreshTokenWarning = true
                 update.message = "the refresh token expires at \(refreshExpiry.formatted(.iso8601)): authorise again before then"
             }
             return update

@@ -57,6 +57,7 @@ extension RefreshEngine {
     /// SIGHUP would. Returns when it will be refreshed, or `nil` when it is not to be refreshed.
     @discardableResult
     public func scheduleStored(_ key: GrantKey) throws -> Date? {
+        store.notificationsMayBeWaiting()  // that process may have queued a notification (a recovery)
         guard let record = try store.record(for: key), record.status.isScheduled,
               configuration.organisation(named: key.organisation)?.enabled == true else { return nil }
         let at = max(record.nextRefreshAt ?? now(), now())

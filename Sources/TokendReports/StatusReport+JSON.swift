@@ -7,7 +7,7 @@ import TokendStore
 /// ```json
 /// {"attention": "critical", "generated_at": "…",
 ///  "daemon": {"running": true, "pid": 812, "missing_listeners": [{"listener": "web pages", "address": "…", "reason": "…"}]},
-///  "notes": [],
+///  "notes": [], "notifications_pending": 0,
 ///  "organisations": [{"name": "acme", "enabled": true, "configured": true, "libraries": 2, "users": 1, "attention": "critical"}],
 ///  "libraries": [{"organisation": "acme", "id": "ACTIVE", "status": "needs_reauth",
 ///                 "authorized_by": {"id": "ALICE", "email": "alice@example.com", "name": "Alice Admin"},
@@ -20,6 +20,7 @@ import TokendStore
 extension StatusReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case attention, generatedAt = "generated_at", daemon, notes, organisations, libraries, users
+        case notificationsPending = "notifications_pending"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -28,6 +29,7 @@ extension StatusReport: Encodable {
         try container.encode(RFC3339.string(generatedAt), forKey: .generatedAt)
         try container.encode(daemon, forKey: .daemon)
         try container.encode(notes, forKey: .notes)
+        try container.encode(notificationsPending, forKey: .notificationsPending)
         try container.encode(organisations, forKey: .organisations)
         try container.encode(libraries, forKey: .libraries)
         try container.encode(users, forKey: .users)

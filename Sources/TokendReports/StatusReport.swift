@@ -13,6 +13,8 @@ public struct StatusReport: Sendable, Equatable {
     public var users: [StatusEntry]
     /// Problems of the whole installation (the daemon is not running, a listener it could not open), in words.
     public var notes: [String]
+    /// Notifications queued in the database and not yet delivered (`[notify]`).
+    public var notificationsPending = 0
 
     /// The level of the whole report: the worst entry, and `critical` when grants are waiting for
     /// a daemon that is not running (nothing refreshes them: their access tokens will run out).

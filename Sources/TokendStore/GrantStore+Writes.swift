@@ -67,6 +67,8 @@ public struct GrantUpdate: Sendable {
     /// The refresh failed: counted, and kept as the last error.
     public var failure: RefreshFailure?
     public var nrtadminCheckedAt: Date?
+    /// The event is a refresh-token expiry warning (notified, like a status change).
+    public var refreshTokenWarning = false
 
     public init(status: GrantStatus, message: String, nextRefreshAt: Date?) {
         self.status = status
@@ -105,7 +107,8 @@ extension GrantStore {
         let refreshSealed = try cipher.seal(authorisation.refreshToken.token, for: key, field: .refreshToken)
         let accessSealed = try authorisation.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) }
         let fingerprint = TokenCipher.fingerprint(authorisation.refreshToken.token)
-        return try await write { db in
+        let repeatAfter = outbox.repeatAfter
+        let (transition, queued): (StatusTransition, Bool) = try await write { db in
             try Self.bindCustomer(
                 db, organisation: key.organisation, reported: authorisation.identity.customerID,
                 configured: authorisation.configuredCustomerID, pinnedBy: authorisation.message, now: now)
@@ -133,8 +136,11 @@ extension GrantStore {
                 ]).run()
             try Self.insertEvent(db, key: key, at: now, status: .authorized, previous: previous, failure: nil,
                                  message: authorisation.message)
-            return StatusTransition(key: key, previous: previous, current: .authorized)
+            let queued = try Self.queueNotification(db, key: key, previous: previous, current: .authorized, repeatAfter: repeatAfter, now: now)
+            return (StatusTransition(key: key, previous: previous, current: .authorized), queued)
         }
+        outbox.queued(queued)
+        return transition
     }
 
     /// Marks a refresh of grant `id` as in flight for `owner`, durably, before the request goes out.
@@ -176,7 +182,8 @@ extension GrantStore {
     @discardableResult
     public func apply(_ update: GrantUpdate, toGrant id: Int64, claimedBy owner: String?, now: Date = Date()) async throws -> StatusTransition {
         let cipher = try self.cipher
-        return try await write { db in
+        let repeatAfter = outbox.repeatAfter
+        let (transition, queued): (StatusTransition, Bool) = try await write { db in
             let row = try db.prepare("SELECT organisation, kind, subject, status, in_flight_owner FROM grants WHERE id = ?").bind(id)
             guard try row.step() else { throw StoreError.grantNotFound(grant: "grant #\(id)") }
             let key = GrantKey(
@@ -218,8 +225,13 @@ extension GrantStore {
                 try Self.insertEvent(db, key: key, at: now, status: update.status, previous: previous,
                                      failure: update.failure, message: update.message)
             }
-            return StatusTransition(key: key, previous: previous, current: update.status)
+            let queued = try Self.queueNotification(
+                db, key: key, previous: previous, current: update.status, refreshTokenWarning: update.refreshTokenWarning,
+                repeatAfter: repeatAfter, now: now)
+            return (StatusTransition(key: key, previous: previous, current: update.status), queued)
         }
+        outbox.queued(queued)
+        return transition
     }
 
     /// Releases a claim without any outcome (the daemon is stopping and abandoned the request
@@ -237,8 +249,10 @@ extension GrantStore {
         _ status: GrantStatus, ofGrants ids: [Int64], message: String, failure: RefreshFailure? = nil,
         nextRefreshAt: Date? = nil, now: Date = Date()
     ) async throws -> [StatusTransition] {
-        try await write { db in
+        let repeatAfter = outbox.repeatAfter
+        let (transitions, queued): ([StatusTransition], Bool) = try await write { db in
             var transitions: [StatusTransition] = []
+            var queued = false
             for id in ids {
                 let row = try db.prepare("SELECT organisation, kind, subject, status FROM grants WHERE id = ?").bind(id)
                 guard try row.step() else { continue }
@@ -256,10 +270,15 @@ extension GrantStore {
                 if previous != status {
                     try Self.insertEvent(db, key: key, at: now, status: status, previous: previous, failure: failure, message: message)
                 }
+                if try Self.queueNotification(db, key: key, previous: previous, current: status, repeatAfter: repeatAfter, now: now) {
+                    queued = true
+                }
                 transitions.append(StatusTransition(key: key, previous: previous, current: status))
             }
-            return transitions
+            return (transitions, queued)
         }
+        outbox.queued(queued)
+        return transitions
     }
 
     /// Removes a grant and its tokens (revoke, deauthorize), keeping its history with an event.

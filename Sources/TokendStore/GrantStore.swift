@@ -16,6 +16,8 @@ public final class GrantStore: @unchecked Sendable {
     private let writer: GroupCommitWriter?
     private let reader: SQLiteConnection
     private let readLock = NSLock()
+    /// Whether status changes queue notifications, and who is told when they do (GrantStore+Outbox).
+    let outbox = NotificationOutbox()
     /// Whether opening found the file readable by others and narrowed it to 0600.
     public private(set) var tightenedPermissions = false
     /// When the backup this database was restored from was taken (`nil`: not a restored copy).

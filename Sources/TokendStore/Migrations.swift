@@ -65,6 +65,34 @@ enum Migrations {
             value BLOB NOT NULL
         );
         """,
+        // 3: the notifications outbox, written in the transaction of the status change that causes
+        // a notification and deleted once delivered, and when each subject was last announced per
+        // topic (so a flapping grant is announced at most once per `repeat_after_minutes`).
+        """
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            event TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            status TEXT NOT NULL,
+            previous_status TEXT,
+            reason TEXT NOT NULL,
+            authorized_by_email TEXT,
+            command_done INTEGER NOT NULL DEFAULT 0,
+            webhook_done INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE notification_marks (
+            organisation TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            announced_at REAL NOT NULL,
+            PRIMARY KEY (organisation, kind, subject, topic)
+        );
+        """,
     ]
 
     /// Brings the database up to the newest schema, one transaction per migration. The version is

@@ -8,7 +8,7 @@ struct ConfigurationLoader {
     static let knownTopLevelKeys = [
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
-        "api_socket_group", "api_client", "metrics_listen", "metrics_per_grant", "history",
+        "api_socket_group", "api_client", "metrics_listen", "metrics_per_grant", "history", "notify",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -57,6 +57,7 @@ struct ConfigurationLoader {
         let metricsListen = readMetricsListen(root)
         let metricsPerGrant = root.boolean("metrics_per_grant")?.value ?? true
         let history = subtable(root, "history").map { HistorySettingsReader(table: $0).read() } ?? HistorySettings()
+        let notify = subtable(root, "notify").flatMap { NotifyReader(table: $0, files: files).read() }
 
         guard problems.isEmpty, let database, let key, let publicURL, let listen, let apiSocket else {
             throw problems.error()
@@ -69,6 +70,7 @@ struct ConfigurationLoader {
         (configuration.metricsListen, configuration.metricsPerGrant) = (metricsListen ?? nil, metricsPerGrant)
         configuration.history = history
         configuration.secretFiles = files.ledger.references
+        configuration.notify = notify
         return configuration
     }
 
