@@ -91,7 +91,7 @@ struct TokendBenchmark: AsyncParsableCommand {
             let start = Date()
             let records = try scrapes.records()
             let read = Date()
-            bytes = series.text(records: records, organisations: [("bench", true)], now: Date()).utf8.count
+            bytes = series.bytes(records: records, organisations: [("bench", true)], now: Date()).count
             reads.append(read.timeIntervalSince(start))
             renders.append(Date().timeIntervalSince(read))
         }

@@ -22,6 +22,11 @@ public struct GrantSeries: Sendable {
 
     /// The series of `records`, whose organisations are enabled as `enabled` says.
     public func text(records: [GrantRecord], organisations: [(name: String, enabled: Bool)], now: Date) -> String {
+        String(decoding: bytes(records: records, organisations: organisations, now: now), as: UTF8.self)
+    }
+
+    /// The same as bytes, as the scrape sends them: one buffer per family, no string per sample.
+    public func bytes(records: [GrantRecord], organisations: [(name: String, enabled: Bool)], now: Date) -> [UInt8] {
         let enabled = Dictionary(organisations.map { ($0.name, $0.enabled) }, uniquingKeysWith: { first, _ in first })
         var counts: [String: [GrantStatus: Int]] = [:]
         for organisation in organisations { counts[organisation.name] = [:] }
@@ -37,22 +42,25 @@ public struct GrantSeries: Sendable {
             let status = enabled[record.key.organisation] == true ? rules.effectiveStatus(of: record, now: now) : .disabled
             counts[record.key.organisation, default: [:]][status, default: 0] += 1
             guard perGrant else { continue }
-            let labels = Self.labels([("organisation", record.key.organisation), ("kind", record.key.kind.rawValue), ("id", record.key.subject)])
+            let labels = Array(Self.labels([("organisation", record.key.organisation), ("kind", record.key.kind.rawValue), ("id", record.key.subject)]).utf8)
             if let expiry = record.accessExpiresAt { access.add(labels, expiry.timeIntervalSince1970) }
             if let expiry = record.refreshTokenExpiresAt { refreshToken.add(labels, expiry.timeIntervalSince1970) }
             if status.isScheduled, let next = record.nextRefreshAt { nextRefresh.add(labels, next.timeIntervalSince1970) }
-            for candidate in GrantStatus.allCases {
-                statuses.add(labels + ",status=\"\(candidate.rawValue)\"", candidate == status ? 1 : 0)
+            for (candidate, suffix) in Self.statusSuffixes {
+                statuses.add(labels, suffix: suffix, candidate == status ? 1 : 0)
             }
         }
         var byStatus = Family("imanage_tokend_grants", "Grants by organisation and status (as status shows it).")
         for (organisation, ofStatus) in counts.sorted(by: { $0.key < $1.key }) {
             for status in GrantStatus.allCases {
-                byStatus.add(Self.labels([("organisation", organisation), ("status", status.rawValue)]), Double(ofStatus[status] ?? 0))
+                byStatus.add(Array(Self.labels([("organisation", organisation), ("status", status.rawValue)]).utf8), Double(ofStatus[status] ?? 0))
             }
         }
-        return (perGrant ? [access, refreshToken, nextRefresh, statuses, byStatus] : [byStatus]).map(\.text).joined()
+        return (perGrant ? [access, refreshToken, nextRefresh, statuses, byStatus] : [byStatus]).flatMap(\.bytes)
     }
+
+    /// `,status="…"` for each status, made once.
+    static let statusSuffixes: [(GrantStatus, [UInt8])] = GrantStatus.allCases.map { ($0, Array(",status=\"\($0.rawValue)\"".utf8)) }
 
     /// `name="value",…` with values escaped as the text format asks (backslash, quote, newline).
     static func labels(_ pairs: [(String, String)]) -> String {
@@ -70,21 +78,33 @@ public struct GrantSeries: Sendable {
         }.joined(separator: ",")
     }
 
-    /// One metric family: its HELP and TYPE lines and its samples.
+    /// One metric family: its HELP and TYPE lines and its samples, as bytes.
     struct Family {
-        let name: String
-        private var lines: String
+        private let name: [UInt8]
+        private(set) var bytes: [UInt8]
 
         init(_ name: String, _ help: String, type: String = "gauge") {
-            self.name = name
-            lines = "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            self.name = Array(name.utf8)
+            bytes = Array("# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
         }
 
-        mutating func add(_ labels: String, _ value: Double) {
-            lines += name + "{" + labels + "} " + Self.number(value) + "\n"
+        /// `name{labels suffix} value`; empty labels give `name value`.
+        mutating func add(_ labels: [UInt8], suffix: [UInt8] = [], _ value: Double) {
+            bytes.append(contentsOf: name)
+            if !labels.isEmpty || !suffix.isEmpty {
+                bytes.append(UInt8(ascii: "{"))
+                bytes.append(contentsOf: labels)
+                bytes.append(contentsOf: suffix)
+                bytes.append(UInt8(ascii: "}"))
+            }
+            bytes.append(UInt8(ascii: " "))
+            if value == 0 { bytes.append(UInt8(ascii: "0")) } else if value == 1 { bytes.append(UInt8(ascii: "1")) } else {
+                bytes.append(contentsOf: Self.number(value).utf8)
+            }
+            bytes.append(UInt8(ascii: "\n"))
         }
 
-        var text: String { lines }
+        var text: String { String(decoding: bytes, as: UTF8.self) }
 
         static func number(_ value: Double) -> String {
             value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)

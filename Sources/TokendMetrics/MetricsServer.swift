@@ -48,7 +48,7 @@ public final class MetricsServer: Sendable {
             let daemon = figures()
             bytes += Array(Self.daemonText(daemon).utf8)
             let records = try store.records()
-            bytes += Array(series.text(records: records, organisations: organisations(), now: Date()).utf8)
+            bytes += series.bytes(records: records, organisations: organisations(), now: Date())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -62,12 +62,12 @@ public final class MetricsServer: Sendable {
 
     static func daemonText(_ figures: DaemonFigures) -> String {
         var commits = GrantSeries.Family("imanage_tokend_store_commits_total", "Durable commits of the database since start.", type: "counter")
-        commits.add("", Double(figures.commits))
+        commits.add([], Double(figures.commits))
         var writes = GrantSeries.Family("imanage_tokend_store_writes_total", "Writes carried by those commits since start.", type: "counter")
-        writes.add("", Double(figures.writes))
+        writes.add([], Double(figures.writes))
         var lateness = GrantSeries.Family("imanage_tokend_scheduler_lateness_seconds",
                                           "The worst delay of a refresh timer past its deadline since the last scrape.")
-        lateness.add("", figures.worstSchedulingLateness)
-        return [commits, writes, lateness].map(\.text).joined().replacingOccurrences(of: "{} ", with: " ")
+        lateness.add([], figures.worstSchedulingLateness)
+        return [commits, writes, lateness].map(\.text).joined()
     }
 }
