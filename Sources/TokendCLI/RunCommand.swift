@@ -7,6 +7,7 @@ import TokendAPI
 import TokendConfig
 import TokendEngine
 import TokendLogging
+import TokendReports
 import TokendStore
 import TokendWeb
 
@@ -95,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
             web = nil
         }
         let summary = "\(started.scheduled) grants scheduled, \(started.overdue) overdue first; \(configuration.organisations.count) organisations"
-        logger.info("imanage-tokend started: \(summary)")
+        logger.info("imanage-tokend started: version \(TokendVersion.current), \(summary)")
         notifier.ready()
         notifier.status(summary)
         let watchdog = Watchdog(notifier: notifier)

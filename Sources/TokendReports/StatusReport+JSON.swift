@@ -5,7 +5,7 @@ import TokendStore
 /// The JSON of `status --json` and `GET /v1/status`, in the contract's shape:
 ///
 /// ```json
-/// {"attention": "critical", "generated_at": "…", "daemon": {"running": true, "pid": 812},
+/// {"attention": "critical", "generated_at": "…", "daemon": {"running": true, "pid": 812, "version": "0.9.0"},
 ///  "notes": [],
 ///  "organisations": [{"name": "acme", "enabled": true, "configured": true, "libraries": 2, "users": 1, "attention": "critical"}],
 ///  "libraries": [{"organisation": "acme", "id": "ACTIVE", "status": "needs_reauth",
@@ -41,12 +41,13 @@ extension StatusReport: Encodable {
 }
 
 extension DaemonState: Encodable {
-    enum CodingKeys: String, CodingKey { case running, pid }
+    enum CodingKeys: String, CodingKey { case running, pid, version }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(running, forKey: .running)
         try container.encode(pid, forKey: .pid)
+        try container.encode(version, forKey: .version)
     }
 }
 
