@@ -30,6 +30,10 @@ public enum SocketPermissions {
             guard isPrivate else { throw .socketGroupMissing(path: path, group: group, explicit: explicit) }
             return Outcome(group: nil, note: "group \(group) does not exist: the API socket \(path) keeps the daemon's group (gid \(getegid())); only the daemon's user can reach it, in its private directory")
         }
+        // The daemon's own group already (the unit's Group=): nothing to give. The unit's
+        // SystemCallFilter=~@privileged refuses chown(2) with EPERM, so it must not be called then.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_gid == gid { return Outcome(group: gid, note: nil) }
         guard chown(path, uid_t.max, gid) == 0 else {
             let reason = String(cString: strerror(errno))
             guard isPrivate else { throw .socketGroupNotGiven(path: path, group: group, reason: reason) }

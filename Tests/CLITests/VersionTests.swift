@@ -25,6 +25,7 @@ struct VersionTests {
     func daemonShowsVersion() async throws {
         let version = try Self.versionInSources()
         let harness = try await DaemonHarness()
+        _ = try await harness.importGrant(["--library", "ACTIVE"])
 
         let stopped = try await harness.tokend(["status"])
         #expect(stopped.stdout.hasPrefix("daemon: NOT running, imanage-tokend \(version)\n"), "\(stopped.stdout)")
@@ -60,7 +61,7 @@ struct PackageVersionTests {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-deb-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let build = try ScriptRun.run(ScriptRun.repository.appendingPathComponent("scripts/package-deb").path,
-                                      ["--bin-path", TokendProcess.binary.deletingLastPathComponent().path, "--output", output])
+                                      ["--bin-path", TokendProcess.binary.deletingLastPathComponent().path, "--output", output, "--compression", "none"])
         #expect(build.status == 0, "scripts/package-deb: \(build.output)")
         let architecture = try ScriptRun.run("dpkg", ["--print-architecture"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         let deb = "\(output)/imanage-tokend_\(version)_\(architecture).deb"
