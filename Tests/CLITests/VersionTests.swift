@@ -61,7 +61,7 @@ struct PackageVersionTests {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-deb-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let build = try ScriptRun.run(ScriptRun.repository.appendingPathComponent("scripts/package-deb").path,
-                                      ["--bin-path", TokendProcess.binary.deletingLastPathComponent().path, "--output", output, "--compression", "none"])
+                                      ["--bin-path", TokendProcess.binary.deletingLastPathComponent().path, "--output", output, "--compression", "gzip"])
         #expect(build.status == 0, "scripts/package-deb: \(build.output)")
         let architecture = try ScriptRun.run("dpkg", ["--print-architecture"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         let deb = "\(output)/imanage-tokend_\(version)_\(architecture).deb"
