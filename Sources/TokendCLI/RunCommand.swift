@@ -121,7 +121,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let summary = Self.startedSummary(
             scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
-        logger.info("imanage-tokend started: \(summary)")
+        logger.info("imanage-tokend started: version \(TokendVersion.current), \(summary)")
         notifier.ready()
         notifier.status(summary)
         let watchdog = Watchdog(notifier: notifier)

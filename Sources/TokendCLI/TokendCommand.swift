@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokendReports
 
 /// `imanage-tokend`: the daemon and the commands an administrator runs beside it.
 public struct TokendCommand: AsyncParsableCommand {
@@ -11,6 +12,7 @@ public struct TokendCommand: AsyncParsableCommand {
             subcommands inspect and steer it. Every subcommand reads --config FILE \
             (default $IMANAGE_TOKEND_CONFIG, else /etc/imanage-tokend/imanage-tokend.toml).
             """,
+        version: TokendVersion.current,
         subcommands: [
             RunCommand.self, StatusCommand.self, HistoryCommand.self, TokenCommand.self,
             RefreshCommand.self, RevokeCommand.self, ImportCommand.self, CheckConfigCommand.self,

@@ -6,7 +6,7 @@ import TokendStore
 ///
 /// ```json
 /// {"attention": "critical", "generated_at": "…",
-///  "daemon": {"running": true, "pid": 812, "missing_listeners": [{"listener": "web pages", "address": "…", "reason": "…"}]},
+///  "daemon": {"running": true, "pid": 812, "version": "0.9.0", "missing_listeners": [{"listener": "web pages", "address": "…", "reason": "…"}]},
 ///  "notes": [], "notifications_pending": 0,
 ///  "organisations": [{"name": "acme", "enabled": true, "configured": true, "libraries": 2, "users": 1, "attention": "critical"}],
 ///  "libraries": [{"organisation": "acme", "id": "ACTIVE", "status": "needs_reauth",
@@ -44,12 +44,13 @@ extension StatusReport: Encodable {
 }
 
 extension DaemonState: Encodable {
-    enum CodingKeys: String, CodingKey { case running, pid, missingListeners = "missing_listeners" }
+    enum CodingKeys: String, CodingKey { case running, pid, version, missingListeners = "missing_listeners" }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(running, forKey: .running)
         try container.encode(pid, forKey: .pid)
+        try container.encode(version, forKey: .version)
         try container.encode(missingListeners, forKey: .missingListeners)
     }
 }

@@ -6,8 +6,8 @@ extension StatusReport {
     /// needs a person first), and a summary. With `colour`, statuses are red, yellow or green.
     public func table(colour: Bool) -> String {
         var output = daemon.running
-            ? "daemon: running\(daemon.pid.map { " (pid \($0))" } ?? "")\n"
-            : "daemon: NOT running\n"
+            ? "daemon: running\(daemon.pid.map { " (pid \($0))" } ?? ""), imanage-tokend \(daemon.version)\n"
+            : "daemon: NOT running, imanage-tokend \(daemon.version)\n"
         for note in notes { output += "note: \(note)\n" }
         let entries = (libraries + users).sorted(by: Self.needsAPersonFirst)
         guard !entries.isEmpty else {

@@ -92,6 +92,43 @@ struct InstallTests {
         }
     }
 
+    /// The issue: a staged tree is root's, so a package built from it left the configuration
+    /// root:root 0640 (unreadable by the daemon) and /var/lib/imanage-tokend root's. The
+    /// post-install steps the installer prints, run on the target (here with --root), fix both.
+    @Test("a staged tree, after the post-install steps it prints, gives the configuration to the service's group and the state to its user")
+    func stagedOwners() throws {
+        for tool in ["/usr/bin/systemd-sysusers", "/usr/bin/systemd-tmpfiles"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            Issue.record("\(tool) is missing (apt-get install systemd)")
+            return
+        }
+        let destination = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-owners-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: destination) }
+        let install = try ScriptRun.run(ScriptRun.repository.appendingPathComponent("scripts/install").path,
+                                        ["--binary", TokendProcess.binary.path], environment: ["DESTDIR": destination, "PREFIX": "/usr/local"])
+        #expect(install.status == 0, "scripts/install: \(install.output)")
+        #expect(install.output.contains("systemd-sysusers imanage-tokend.conf") && install.output.contains("systemd-tmpfiles --create imanage-tokend.conf"),
+                "the staged install names the post-install steps: \(install.output)")
+        let sysusers = try ScriptRun.run("systemd-sysusers", ["--root=\(destination)", destination + "/usr/local/lib/sysusers.d/imanage-tokend.conf"])
+        #expect(sysusers.status == 0, "systemd-sysusers: \(sysusers.output)")
+        let tmpfiles = try ScriptRun.run("systemd-tmpfiles", ["--create", "--root=\(destination)", destination + "/usr/local/lib/tmpfiles.d/imanage-tokend.conf"])
+        #expect(tmpfiles.status == 0, "systemd-tmpfiles: \(tmpfiles.output)")
+
+        let group = try String(contentsOfFile: destination + "/etc/group", encoding: .utf8)
+        let gid = try #require(group.split(separator: "\n").first { $0.hasPrefix("imanage-tokend:") }?.split(separator: ":").dropFirst(2).first.flatMap { Int($0) })
+        let passwd = try String(contentsOfFile: destination + "/etc/passwd", encoding: .utf8)
+        let uid = try #require(passwd.split(separator: "\n").first { $0.hasPrefix("imanage-tokend:") }?.split(separator: ":").dropFirst(2).first.flatMap { Int($0) })
+        func owner(_ path: String) throws -> (uid: Int, gid: Int, mode: Int) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: destination + path)
+            return ((attributes[.ownerAccountID] as? Int) ?? -1, (attributes[.groupOwnerAccountID] as? Int) ?? -1, (attributes[.posixPermissions] as? Int) ?? -1)
+        }
+        let config = try owner("/etc/imanage-tokend/imanage-tokend.toml")
+        #expect(config.uid == 0 && config.gid == gid && config.mode == 0o640, "the configuration is \(config), the daemon's group is \(gid)")
+        let state = try owner("/var/lib/imanage-tokend")
+        #expect(state.uid == uid && state.gid == gid && state.mode == 0o700, "the state directory is \(state)")
+        let key = try owner("/etc/imanage-tokend/token.key")
+        #expect(key.uid == 0 && key.gid == 0 && key.mode == 0o600, "the key is \(key)")
+    }
+
     @Test("a relative PREFIX and an unknown argument are refused with what to do")
     func refusesBadArguments() throws {
         let script = ScriptRun.repository.appendingPathComponent("scripts/install").path

@@ -30,6 +30,8 @@ struct StatusOutputTests {
         #expect(object["generated_at"] as? String == "2027-01-15T08:00:00Z")
         let daemon = try #require(object["daemon"] as? [String: Any])
         #expect(daemon["running"] as? Bool == true && daemon["pid"] as? Int == 812)
+        #expect(Set(daemon.keys) == ["running", "pid", "version"] && daemon["version"] as? String == TokendVersion.current,
+                "daemon: \(daemon)")
         let organisations = try #require(object["organisations"] as? [[String: Any]])
         #expect(organisations.first?["name"] as? String == "acme")
         #expect(organisations.first?["libraries"] as? Int == 1 && organisations.first?["users"] as? Int == 1)
@@ -63,7 +65,7 @@ struct StatusOutputTests {
         let (report, grants) = try await sampleReport()
         defer { grants.cleanUp() }
         let lines = report.table(colour: false).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines[0] == "daemon: running (pid 812)")
+        #expect(lines[0] == "daemon: running (pid 812), imanage-tokend \(TokendVersion.current)")
         let header = try #require(lines.first { $0.hasPrefix("ORGANISATION") })
         for column in ["LIBRARY/USER", "STATUS", "AUTHORISED BY", "ACCESS EXPIRES", "NEXT REFRESH", "REFRESH TOKEN EXPIRES", "LAST ERROR"] {
             #expect(header.contains(column))

@@ -109,7 +109,7 @@ struct StatusReportTests {
         let report = try report(grants, daemon: stopped)
         #expect(report.attention.exitCode == 2)
         #expect(report.notes.first?.contains("the daemon is not running") == true)
-        #expect(report.table(colour: false).hasPrefix("daemon: NOT running\n"))
+        #expect(report.table(colour: false).hasPrefix("daemon: NOT running, imanage-tokend \(TokendVersion.current)\n"))
     }
 
     @Test("filters: organisation, library, user by id or email; a named library with no grant is unauthorized")
