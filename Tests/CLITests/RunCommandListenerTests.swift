@@ -37,7 +37,7 @@ struct RunCommandListenerTests {
         let (exit, log) = try await harness.stopDaemon()
         #expect(exit == 0)
         #expect(log.components(separatedBy: "web pages not served").count == 2, "said once in the journal: \(log)")
-        #expect(log.contains("started: 1 grant scheduled, 0 overdue first; 1 organisation; web pages NOT served"), "\(log)")
+        #expect(log.contains("started: version \(TokendVersion.current), 1 grant scheduled, 0 overdue first; 1 organisation; web pages NOT served"), "\(log)")
         #expect(!FileManager.default.fileExists(atPath: harness.directory.appendingPathComponent("tokend.sqlite.listeners").path),
                 "the file outlived the daemon")
         let after = try await harness.tokend(["status"])

@@ -30,7 +30,7 @@ struct StatusOutputTests {
         #expect(object["generated_at"] as? String == "2027-01-15T08:00:00Z")
         let daemon = try #require(object["daemon"] as? [String: Any])
         #expect(daemon["running"] as? Bool == true && daemon["pid"] as? Int == 812)
-        #expect(Set(daemon.keys) == ["running", "pid", "version"] && daemon["version"] as? String == TokendVersion.current,
+        #expect(Set(daemon.keys) == ["running", "pid", "version", "missing_listeners"] && daemon["version"] as? String == TokendVersion.current,
                 "daemon: \(daemon)")
         let organisations = try #require(object["organisations"] as? [[String: Any]])
         #expect(organisations.first?["name"] as? String == "acme")
