@@ -185,6 +185,24 @@ extension RunCommand {
         return summary
     }
 
+    /// The keys whose change a reload does not apply (they are read once, at start), by name.
+    static func changesNeedingRestart(from running: TokendConfiguration, to new: TokendConfiguration) -> [String] {
+        func notify(_ configuration: TokendConfiguration) -> String {
+            guard let notify = configuration.notify else { return "" }
+            return "\(notify.command ?? []) \(notify.webhookURL?.absoluteString ?? "") \(notify.webhookSecret?.fingerprint ?? "") "
+                + "\(notify.webhookTimeout) \(notify.commandTimeout) \(notify.repeatAfter)"
+        }
+        let changes: [(String, Bool)] = [
+            ("database", new.database != running.database), ("key_file", new.keyFile != running.keyFile),
+            ("[refresh]", new.refresh != running.refresh), ("public_url", new.publicURL != running.publicURL),
+            ("listen", new.listen != running.listen), ("api_socket", new.apiSocket != running.apiSocket),
+            ("ca_file", new.caFile != running.caFile || new.trustRootsByHost != running.trustRootsByHost),
+            ("metrics_listen", new.metricsListen != running.metricsListen), ("metrics_per_grant", new.metricsPerGrant != running.metricsPerGrant),
+            ("[notify]", notify(new) != notify(running)),
+        ]
+        return changes.filter(\.1).map(\.0)
+    }
+
     /// On SIGHUP, reads the configuration again: a good one is taken without dropping any grant
     /// (and grants stored since, by `import`, are scheduled); a bad one is refused, logged with
     /// every problem, and the running configuration stays.
@@ -199,9 +217,9 @@ extension RunCommand {
                 defer { notifier.ready() }
                 do {
                     let new = try TokendConfiguration.load(path: path)
-                    if new.database != running.database || new.keyFile != running.keyFile || new.refresh != running.refresh
-                        || new.listen != running.listen || new.publicURL != running.publicURL || new.apiSocket != running.apiSocket || new.caFile != running.caFile {
-                        logger.warning("configuration reloaded: changes to database, key_file, [refresh], public_url, listen, api_socket or ca_file take effect at the next restart")
+                    let needRestart = Self.changesNeedingRestart(from: running, to: new)
+                    if !needRestart.isEmpty {
+                        logger.warning("configuration reloaded: the changes to \(needRestart.joined(separator: ", ")) take effect at the next restart")
                     }
                     let scheduled = try await engine.reload(new)
                     logger.info("configuration reloaded from \(path): \(counted(new.organisations.count, "organisation")), \(counted(scheduled.scheduled, "grant")) scheduled")
