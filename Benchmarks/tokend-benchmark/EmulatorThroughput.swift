@@ -18,7 +18,7 @@ struct EmulatorThroughput {
         guard tokens.count == grants, Set(tokens.prefix(1000)).count == min(1000, grants) else {
             throw EmulatorThroughputError("the emulator minted \(tokens.count) grants, not \(grants) distinct ones")
         }
-        print("emulator: minted \(grants) grants over HTTP in \(Self.seconds(minted)) s")
+        print("emulator: minted \(grants) grants over HTTP in \(String(format: "%.2f", Self.seconds(minted))) s")
 
         let sample = (0..<refreshes).map { tokens[($0 * 37) % tokens.count] }
         let started = ContinuousClock.now
