@@ -27,6 +27,9 @@ struct TokendBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of idling (nothing due) to measure.") var idleSeconds = 10.0
     @Option(help: "Emulator port.") var port = 8490
     @Flag(help: "Measure only a /metrics scrape of the seeded grants (read and render), then stop.") var scrapeOnly = false
+    @Flag(help: "Measure only the emulator: minting --grants grants over HTTP, then --emulator-refreshes refreshes by 16 concurrent clients.")
+    var emulatorThroughput = false
+    @Option(help: "Refreshes to time with --emulator-throughput.") var emulatorRefreshes = 20_000
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-bench-\(UUID().uuidString)")
@@ -35,6 +38,11 @@ struct TokendBenchmark: AsyncParsableCommand {
         let base = "http://127.0.0.1:\(port)"
         let emulator = try startEmulator()
         defer { emulator.terminate() }
+        if emulatorThroughput {
+            try await EmulatorThroughput(base: base, grants: grants, refreshes: emulatorRefreshes, concurrency: 16)
+                .run { try await mint(base: base) }
+            return
+        }
 
         // Grants: refresh tokens minted by the emulator, stored with next refreshes spread over one half-life.
         let tokens = try await mint(base: base)

@@ -33,13 +33,18 @@ struct APIAccessSocketTests {
 
     /// Runs `arguments` as nobody (uid and gid 65534, no other groups), waiting on a thread of its own.
     static func asNobody(_ arguments: [String]) async throws -> Run {
-        try await onThread { try runAsNobody(arguments) }
+        try await run(["/usr/bin/setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "--"] + arguments)
     }
 
-    private static func runAsNobody(_ arguments: [String]) throws -> Run {
+    /// Runs `arguments` (the executable's path first) as this process's user, waiting on a thread of its own.
+    static func run(_ arguments: [String]) async throws -> Run {
+        try await onThread { try runProcess(arguments) }
+    }
+
+    private static func runProcess(_ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "--"] + arguments
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -77,27 +82,28 @@ struct APIAccessSocketTests {
     @Test("without [[api_client]] tables the socket's group reads tokens and status, and nothing more")
     func defaultRules() async throws {
         let fixture = try await Self.start()
-        defer { Task { await fixture.stop() } }
-        let token = try await Self.curl(fixture, "GET", Self.tokenPath)
-        #expect(token.status == 200)
-        #expect((token.body["access_token"] as? String)?.isEmpty == false)
-        #expect(try await Self.curl(fixture, "GET", "/v1/status").status == 200)
-        for (method, path, body) in [
-            ("POST", "/v1/refresh", Self.refreshBody),
-            ("DELETE", "/v1/organisations/demo/libraries/ACTIVE", nil),
-            ("POST", "/v1/organisations/demo/libraries/ACTIVE/schedule", nil),
-        ] as [(String, String, String?)] {
-            let answer = try await Self.curl(fixture, method, path, body: body)
-            #expect(answer.status == 403, "\(method) \(path)")
-            #expect(answer.body["error"] as? String == "forbidden")
+        try await withTeardown({ await fixture.stop() }) {
+            let token = try await Self.curl(fixture, "GET", Self.tokenPath)
+            #expect(token.status == 200)
+            #expect((token.body["access_token"] as? String)?.isEmpty == false)
+            #expect(try await Self.curl(fixture, "GET", "/v1/status").status == 200)
+            for (method, path, body) in [
+                ("POST", "/v1/refresh", Self.refreshBody),
+                ("DELETE", "/v1/organisations/demo/libraries/ACTIVE", nil),
+                ("POST", "/v1/organisations/demo/libraries/ACTIVE/schedule", nil),
+            ] as [(String, String, String?)] {
+                let answer = try await Self.curl(fixture, method, path, body: body)
+                #expect(answer.status == 403, "\(method) \(path)")
+                #expect(answer.body["error"] as? String == "forbidden")
+            }
+            // The grant is still there: the refused revoke did nothing.
+            #expect(try await fixture.daemon.send(.GET, Self.tokenPath).status == 200)
+            // The CLI, as nobody, needs only the configuration file (not the key) to ask for a token.
+            let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+                                         "--organisation", "demo", "--library", "ACTIVE"])
+            #expect(cli.status == 0, "\(cli.stderr)")
+            #expect(cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == token.body["access_token"] as? String)
         }
-        // The grant is still there: the refused revoke did nothing.
-        #expect(try await fixture.daemon.send(.GET, Self.tokenPath).status == 200)
-        // The CLI, as nobody, needs only the configuration file (not the key) to ask for a token.
-        let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
-                                     "--organisation", "demo", "--library", "ACTIVE"])
-        #expect(cli.status == 0, "\(cli.stderr)")
-        #expect(cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == token.body["access_token"] as? String)
     }
 
     @Test("a peer no table allows gets 403 with what to add, and never a token; the CLI exits 77")
@@ -108,24 +114,34 @@ struct APIAccessSocketTests {
             organisations = ["*"]
             allow = ["token"]
             """)
-        defer { Task { await fixture.stop() } }
-        let answer = try await Self.curl(fixture, "GET", Self.tokenPath)
-        #expect(answer.status == 403)
-        #expect(answer.body["error"] as? String == "forbidden")
-        #expect(answer.body["access_token"] == nil)
-        let reason = answer.body["reason"] as? String ?? ""
-        #expect(reason.contains("uid 65534"))
-        #expect(reason.contains("[[api_client]]"))
-        #expect(reason.contains("allow = [\"token\"]"))
-        #expect(try await Self.curl(fixture, "GET", "/v1/status").status == 403)
+        try await withTeardown({ await fixture.stop() }) {
+            let answer = try await Self.curl(fixture, "GET", Self.tokenPath)
+            #expect(answer.status == 403)
+            #expect(answer.body["error"] as? String == "forbidden")
+            #expect(answer.body["access_token"] == nil)
+            let reason = answer.body["reason"] as? String ?? ""
+            #expect(reason.contains("uid 65534"))
+            #expect(reason.contains("[[api_client]]"))
+            #expect(reason.contains("allow = [\"token\"]"))
+            #expect(try await Self.curl(fixture, "GET", "/v1/status").status == 403)
 
-        let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
-                                     "--organisation", "demo", "--library", "ACTIVE"])
-        #expect(cli.status == 77)
-        #expect(cli.stdout.isEmpty)
-        #expect(cli.stderr.contains("the daemon refused"))
-        #expect(cli.stderr.contains("administrator"))
-        #expect(cli.stderr.contains("uid 65534"))
+            let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+                                         "--organisation", "demo", "--library", "ACTIVE"])
+            #expect(cli.status == 77)
+            #expect(cli.stdout.isEmpty)
+            #expect(cli.stderr.contains("the daemon refused"))
+            #expect(cli.stderr.contains("administrator"))
+            #expect(cli.stderr.contains("uid 65534"))
+
+            // refresh as well: 77 with the daemon's reason, and nothing refreshed.
+            let requests = fixture.emulator.stats().total(.token)
+            let refresh = try await Self.asNobody([Self.binary.path, "refresh", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+                                             "--organisation", "demo", "--library", "ACTIVE"])
+            #expect(refresh.status == 77, "\(refresh.stderr)")
+            #expect(refresh.stdout.isEmpty)
+            #expect(refresh.stderr.contains("the daemon refused") && refresh.stderr.contains("uid 65534"), "\(refresh.stderr)")
+            #expect(fixture.emulator.stats().total(.token) == requests, "a refused refresh reached iManage")
+        }
     }
 
     @Test("a peer allowed token for one organisation reads its token, and gets 403 for another and for refresh")
@@ -140,27 +156,28 @@ struct APIAccessSocketTests {
             organisations = ["off"]
             allow = ["status"]
             """)
-        defer { Task { await fixture.stop() } }
-        let token = try await Self.curl(fixture, "GET", Self.tokenPath)
-        #expect(token.status == 200)
-        let other = try await Self.curl(fixture, "GET", "/v1/organisations/off/libraries/ACTIVE/token")
-        #expect(other.status == 403)
-        #expect((other.body["reason"] as? String)?.contains("organisation off") == true)
-        #expect(try await Self.curl(fixture, "POST", "/v1/refresh", body: Self.refreshBody).status == 403)
-        // Status shows only the organisations allowed: off, not demo and its grant.
-        let status = try await Self.curl(fixture, "GET", "/v1/status")
-        #expect(status.status == 200)
-        let organisations = (status.body["organisations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-        #expect(organisations == ["off"])
-        #expect((status.body["libraries"] as? [Any])?.isEmpty == true)
-        // Root (this process) may do everything, tables or not.
-        #expect(try await fixture.daemon.send(.POST, "/v1/refresh", body: Data(Self.refreshBody.utf8)).status == 200)
-        let rootStatus = try AnyJSON.object(try await fixture.daemon.send(.GET, "/v1/status"))
-        #expect((rootStatus["libraries"] as? [Any])?.count == 1)
+        try await withTeardown({ await fixture.stop() }) {
+            let token = try await Self.curl(fixture, "GET", Self.tokenPath)
+            #expect(token.status == 200)
+            let other = try await Self.curl(fixture, "GET", "/v1/organisations/off/libraries/ACTIVE/token")
+            #expect(other.status == 403)
+            #expect((other.body["reason"] as? String)?.contains("organisation off") == true)
+            #expect(try await Self.curl(fixture, "POST", "/v1/refresh", body: Self.refreshBody).status == 403)
+            // Status shows only the organisations allowed: off, not demo and its grant.
+            let status = try await Self.curl(fixture, "GET", "/v1/status")
+            #expect(status.status == 200)
+            let organisations = (status.body["organisations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(organisations == ["off"])
+            #expect((status.body["libraries"] as? [Any])?.isEmpty == true)
+            // Root (this process) may do everything, tables or not.
+            #expect(try await fixture.daemon.send(.POST, "/v1/refresh", body: Data(Self.refreshBody.utf8)).status == 200)
+            let rootStatus = try AnyJSON.object(try await fixture.daemon.send(.GET, "/v1/status"))
+            #expect((rootStatus["libraries"] as? [Any])?.count == 1)
 
-        let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
-                                     "--organisation", "off", "--library", "ACTIVE"])
-        #expect(cli.status == 77)
+            let cli = try await Self.asNobody([Self.binary.path, "token", "--config", fixture.directory.appendingPathComponent("tokend.toml").path,
+                                         "--organisation", "off", "--library", "ACTIVE"])
+            #expect(cli.status == 77)
+        }
     }
 }
 

@@ -63,39 +63,41 @@ struct TokenAPISocketTests {
         }
         // A private directory (as scripts/demo makes it): only a note; the socket keeps our group.
         let fixture = try await APIFixture.start(socketGroup: missing, directoryMode: 0o700)
-        defer { Task { await fixture.stop() } }
-        var info = stat()
-        #expect(lstat(fixture.socketPath, &info) == 0)
-        #expect(info.st_mode & 0o777 == 0o660)
-        #expect(info.st_gid == getegid())
-        let answer = try await fixture.daemon.send(.GET, "/v1/status")
-        #expect(answer.status == 200)
+        try await withTeardown({ await fixture.stop() }) {
+            var info = stat()
+            #expect(lstat(fixture.socketPath, &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o660)
+            #expect(info.st_gid == getegid())
+            let answer = try await fixture.daemon.send(.GET, "/v1/status")
+            #expect(answer.status == 200)
+        }
     }
 
     @Test("a stale socket file is replaced; a live one and a non-socket are refused")
     func staleAndLive() async throws {
         let fixture = try await APIFixture.start()
-        defer { Task { await fixture.stop() } }
-        let service = TokenAPIService(engine: fixture.engine, store: fixture.store)
+        try await withTeardown({ await fixture.stop() }) {
+            let service = TokenAPIService(engine: fixture.engine, store: fixture.store)
 
-        // Live: the fixture's server answers there.
-        await #expect(throws: APIServerError.socketInUse(path: fixture.socketPath)) {
-            _ = try await TokenAPIServer.start(socketPath: fixture.socketPath, service: service, logger: Logger(label: "test"))
+            // Live: the fixture's server answers there.
+            await #expect(throws: APIServerError.socketInUse(path: fixture.socketPath)) {
+                _ = try await TokenAPIServer.start(socketPath: fixture.socketPath, service: service, logger: Logger(label: "test"))
+            }
+            // Not a socket: left alone.
+            let file = fixture.directory.appendingPathComponent("precious").path
+            _ = FileManager.default.createFile(atPath: file, contents: Data("keep me".utf8))
+            await #expect(throws: APIServerError.notASocket(path: file)) {
+                _ = try await TokenAPIServer.start(socketPath: file, service: service, logger: Logger(label: "test"))
+            }
+            #expect(FileManager.default.contents(atPath: file) == Data("keep me".utf8))
+            // Stale: a socket file nobody listens on, as a killed daemon leaves it.
+            let stale = fixture.directory.appendingPathComponent("stale.sock").path
+            try Self.leaveStaleSocket(at: stale)
+            let second = try await TokenAPIServer.start(socketPath: stale, service: service, logger: Logger(label: "test"))
+            let answer = try await DaemonClient(socketPath: stale).send(.GET, "/v1/status")
+            #expect(answer.status == 200)
+            await second.stop()
         }
-        // Not a socket: left alone.
-        let file = fixture.directory.appendingPathComponent("precious").path
-        _ = FileManager.default.createFile(atPath: file, contents: Data("keep me".utf8))
-        await #expect(throws: APIServerError.notASocket(path: file)) {
-            _ = try await TokenAPIServer.start(socketPath: file, service: service, logger: Logger(label: "test"))
-        }
-        #expect(FileManager.default.contents(atPath: file) == Data("keep me".utf8))
-        // Stale: a socket file nobody listens on, as a killed daemon leaves it.
-        let stale = fixture.directory.appendingPathComponent("stale.sock").path
-        try Self.leaveStaleSocket(at: stale)
-        let second = try await TokenAPIServer.start(socketPath: stale, service: service, logger: Logger(label: "test"))
-        let answer = try await DaemonClient(socketPath: stale).send(.GET, "/v1/status")
-        #expect(answer.status == 200)
-        await second.stop()
     }
 
     /// Binds a Unix socket at `path` and closes it without removing the file.

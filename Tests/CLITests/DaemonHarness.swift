@@ -60,8 +60,8 @@ final class DaemonHarness {
     }
 
     /// `imanage-tokend ARGS --config CONFIG`, waited for on a thread of its own.
-    func tokend(_ arguments: [String], environment: [String: String] = [:]) async throws -> TokendProcess.Outcome {
-        let config = config
+    func tokend(_ arguments: [String], environment: [String: String] = [:], configPath: String? = nil) async throws -> TokendProcess.Outcome {
+        let config = configPath ?? config
         return try await offThePool { try TokendProcess.run(arguments + ["--config", config], environment: environment) }
     }
 

@@ -21,7 +21,7 @@ struct EngineFixture {
     static func start(
         accessTokenLifetime: Int = 4, minimumInterval: Double = 0.5, organisations: [String: String] = ["demo": "demo-secret"],
         refreshSettings: String = "", kind: GrantKind = .library, grants: [(organisation: String, library: String)],
-        logger: Logger = Logger(label: "test"), clock: TestClock? = nil
+        logger: Logger = Logger(label: "test"), clock: TestClock? = nil, startupRate: Double = 100
     ) async throws -> (EngineFixture, [GrantKey: String]) {
         var emulatorConfiguration = EmulatorConfiguration.demo
         emulatorConfiguration.port = 0
@@ -41,7 +41,7 @@ struct EngineFixture {
             minimum_interval_seconds = \(minimumInterval)
             backoff_initial_seconds = 1
             backoff_max_seconds = 2
-            startup_refreshes_per_second = 100
+            startup_refreshes_per_second = \(startupRate)
             \(refreshSettings)
 
             """
@@ -281,42 +281,115 @@ struct RefreshEngineTests {
         #expect(try fixture.status(active) == .authorized)
     }
 
-    @Test("invalid_client pauses one organisation only")
+    /// The rule, on the injected clock: a refused client makes that organisation's grant
+    /// `client_error` and retried on the backoff (1-2 s here), one request per retry; the other
+    /// organisation's grant is refreshed when it is due, meanwhile, and stays `authorized`.
+    @Test("invalid_client pauses one organisation only: its grant retries on the backoff, one request each; the other refreshes on")
     func invalidClientIsolated() async throws {
+        let clock = TestClock(Date())
         let (fixture, _) = try await EngineFixture.start(
-            organisations: ["good": "demo-secret", "bad": "not-the-secret"], grants: [("good", "ACTIVE"), ("bad", "ACTIVE")])
+            accessTokenLifetime: 10, organisations: ["good": "demo-secret", "bad": "not-the-secret"],
+            grants: [("good", "ACTIVE"), ("bad", "ACTIVE")], clock: clock)
         let good = GrantKey.library("ACTIVE", of: "good"), bad = GrantKey.library("ACTIVE", of: "bad")
-        let refused = try await fixture.wait(upTo: 3) { try fixture.status(bad) == .clientError }
-        try await Task.sleep(for: .seconds(2))
-        let badRequests = fixture.emulator.stats().count(.token, .invalidClient)
-        await fixture.stop()
-        #expect(refused)
-        #expect(try fixture.status(good) == .authorized)
-        #expect(badRequests >= 1 && badRequests <= 4, "\(badRequests) refused requests in about 3 s")
+        try await fixture.closing {
+            // Two overdue grants go 1/100 s apart at start-up: both are due half a second on.
+            clock.advance(by: 0.5)
+            fixture.tick()
+            #expect(try await fixture.wait(upTo: 10) {
+                try fixture.status(bad) == .clientError && fixture.status(good) == .authorized
+                    && fixture.store.record(for: good)?.accessExpiresAt != nil
+                    && fixture.store.records().allSatisfy { $0.inFlightSince == nil }
+            })
+            #expect(fixture.emulator.stats().count(.token, .invalidClient) == 1)
+            var last = try #require(try fixture.store.record(for: bad)?.lastAttemptAt)
+            for round in 1...3 {
+                let next = try #require(try fixture.store.record(for: bad)?.nextRefreshAt)
+                let delay = next.timeIntervalSince(last)
+                #expect(delay >= 1 - 0.002 && delay <= 2 + 0.002, "round \(round): retry \(delay) s after the refusal, not 1-2 s")
+                #expect(try await fixture.attempt(bad, at: next, on: clock), "round \(round): no retry at \(next)")
+                last = clock.now
+                #expect(fixture.emulator.stats().count(.token, .invalidClient) == 1 + round, "round \(round): not one request per retry")
+                #expect(try fixture.status(bad) == .clientError)
+            }
+            // The good organisation's grant, due at its half-life (5 s ±10%), is refreshed then.
+            let goodNext = try #require(try fixture.store.record(for: good)?.nextRefreshAt)
+            #expect(try await fixture.attempt(good, at: max(goodNext, clock.now), on: clock), "the good organisation's grant was not refreshed")
+            #expect(try fixture.status(good) == .authorized)
+            #expect(try fixture.store.record(for: good)?.lastRefreshAt.map { abs($0.timeIntervalSince(clock.now)) < 0.002 } == true)
+        }
     }
 
-    @Test("invalid_client for many grants of one organisation: one probe per backoff period, then all resume")
+    /// The rule, on the injected clock: while iManage refuses an organisation's client, one of its
+    /// grants (the probe) retries on the backoff and the others are parked (`client_error`, no timer):
+    /// one request per backoff period, however many grants. Once the probe is accepted, the parked
+    /// grants resume spread out at `startup_refreshes_per_second` (2 here: 0.5 s apart), the first at once.
+    @Test("invalid_client for many grants of one organisation: one probe per backoff period, then all resume, spread out")
     func organisationPause() async throws {
         // Five user grants (library grants would also be checked for NRTADMIN, which is not the point here).
         let users = ["U1", "U2", "U3", "U4", "U5"]
-        let (fixture, _) = try await EngineFixture.start(accessTokenLifetime: 60, kind: .user, grants: users.map { ("demo", $0) })
-        // Let the first round succeed, then make iManage refuse the client from now on.
-        #expect(try await fixture.wait(upTo: 3) { try fixture.store.records().allSatisfy { $0.lastRefreshAt != nil && $0.status == .authorized } })
-        let faultID = try fixture.emulator.addFault(Fault(.invalidClient, on: .token))
-        fixture.emulator.resetStats()
-        for user in users { fixture.engine.scheduleNow(try #require(try fixture.store.record(for: .user(user, of: "demo"))).id) }
-        let allPaused = try await fixture.wait(upTo: 3) { try fixture.store.records().allSatisfy { $0.status == .clientError } }
-        try await Task.sleep(for: .seconds(4))
-        // Every token request during the fault was refused (injected faults are counted apart from real refusals).
-        let refused = fixture.emulator.stats().total(.token)
-        fixture.emulator.removeFault(id: faultID)
-        let resumed = try await fixture.wait(upTo: 5) { try fixture.store.records().allSatisfy { $0.status == .authorized } }
-        await fixture.stop()
+        let clock = TestClock(Date())
+        let (fixture, _) = try await EngineFixture.start(
+            accessTokenLifetime: 600, kind: .user, grants: users.map { ("demo", $0) }, clock: clock, startupRate: 2)
+        func settled() throws -> Bool { try fixture.store.records().allSatisfy { $0.inFlightSince == nil } }
+        func scheduledNow() throws -> [GrantRecord] { try fixture.store.records().filter { $0.nextRefreshAt != nil } }
+        try await fixture.closing {
+            // The first round, spread 0.5 s apart at start-up: all of it is due 3 s on.
+            clock.advance(by: 3)
+            fixture.tick()
+            // (Stored as authorised, with no access token: one is there once iManage gave it.)
+            #expect(try await fixture.wait(upTo: 10) { try settled() && fixture.store.records().allSatisfy { $0.accessExpiresAt != nil && $0.status == .authorized } })
 
-        #expect(allPaused)
-        // Measured: about 11 requests in these ~4 s with the pause, 23 without it (each grant on its own backoff).
-        #expect(refused <= 15, "\(refused) refused requests in about 4 s: every grant is retrying on its own")
-        #expect(resumed, "the paused grants did not resume once the client was accepted again")
+            // iManage refuses the client from now on; the clock moves to when every grant is due.
+            let faultID = try fixture.emulator.addFault(Fault(.invalidClient, on: .token))
+            fixture.emulator.resetStats()
+            let allDue = try #require(try fixture.store.records().compactMap(\.nextRefreshAt).max())
+            clock.set(allDue.addingTimeInterval(0.001))
+            fixture.tick()
+            // Each refused grant is written with its retry, then parked (its retry cleared) unless it is the probe.
+            let paused = try await fixture.wait(upTo: 10) {
+                try settled() && fixture.store.records().allSatisfy { $0.status == .clientError } && scheduledNow().count == 1
+            }
+            let scheduled = try scheduledNow()
+            let shown = try fixture.store.records().map { "\($0.key.subject) \($0.status.rawValue) \($0.nextRefreshAt.map { $0.timeIntervalSince(clock.now) } ?? -999) failures \($0.consecutiveFailures)" }
+            #expect(paused, "\(scheduled.count) grants keep a retry while the organisation is paused, not one probe: \(shown)")
+            let firstRound = fixture.emulator.stats().total(.token)
+            #expect(firstRound >= 1 && firstRound <= 5)
+            let probe = try #require(scheduled.first)
+            let parked = try fixture.store.records().map(\.id).filter { $0 != probe.id }.sorted()
+
+            // Three backoff periods: one request each, the parked grants stay parked.
+            for round in 1...3 {
+                let next = try #require(try fixture.store.record(id: probe.id)?.nextRefreshAt)
+                #expect(try await fixture.attempt(probe.key, at: next, on: clock), "round \(round): the probe did not retry at \(next)")
+                #expect(fixture.emulator.stats().total(.token) == firstRound + round, "round \(round): more than one request per backoff period")
+                #expect(try fixture.store.records().filter { $0.nextRefreshAt != nil }.map(\.id) == [probe.id])
+            }
+
+            // Accepted again: the probe is authorised, the parked grants follow 0.5 s apart, the first at once.
+            fixture.emulator.removeFault(id: faultID)
+            let next = try #require(try fixture.store.record(id: probe.id)?.nextRefreshAt)
+            #expect(try await fixture.attempt(probe.key, at: next, on: clock))
+            let resumedAt = clock.now
+            #expect(try fixture.store.record(id: probe.id)?.status == .authorized)
+            for (index, id) in parked.enumerated() {
+                let moment = resumedAt.addingTimeInterval(Double(index) * 0.5)
+                if index > 0 {
+                    // Not a moment before its turn.
+                    let early = resumedAt.addingTimeInterval(Double(index) * 0.5 - 0.1)
+                    clock.set(early)
+                    fixture.tick()
+                    try await Task.sleep(for: .milliseconds(100))
+                    #expect(try fixture.store.record(id: id)?.status == .clientError, "grant \(index) resumed before its turn, at \(early)")
+                    clock.set(moment.addingTimeInterval(0.001))
+                    fixture.tick()
+                }
+                #expect(try await fixture.wait(upTo: 10) {
+                    try fixture.store.record(id: id).map { $0.status == .authorized && $0.inFlightSince == nil } == true
+                }, "parked grant \(index) did not resume at \(moment)")
+                let refreshedAt = try #require(try fixture.store.record(id: id)?.lastRefreshAt)
+                #expect(abs(refreshedAt.timeIntervalSince(moment)) < 0.002, "parked grant \(index) resumed at \(refreshedAt), not \(moment)")
+            }
+        }
     }
 
     @Test("NRTADMIN: checked at a library grant's first refresh and again later; losing it gives not_nrtadmin for that library only")

@@ -30,14 +30,24 @@ struct WebFixture {
     let web: TokendWebServer
     let clock: TestClock
     let directory: URL
-    let publicURL = "http://127.0.0.1:8080"
+    /// The configuration's `public_url`: where iManage sends the browser back to.
+    let publicURL: String
 
     var base: String { "http://127.0.0.1:\(web.port)" }
 
+    /// - Parameters:
+    ///   - publicURL: the `public_url` (the pages themselves are served over http on a kernel-chosen port).
+    ///   - issueRefreshTokens: false for an iManage application whose *Allow Refresh Token* is off.
     static func start(
-        accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none
+        accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none,
+        publicURL: String = "http://127.0.0.1:8080", issueRefreshTokens: Bool = true
     ) async throws -> WebFixture {
         var emulatorConfiguration = EmulatorConfiguration.demo(customers: 2)  // customer 2 tries to get in: TenantWebTests
+        emulatorConfiguration.clients = emulatorConfiguration.clients.map {
+            var client = $0
+            client.issueRefreshTokens = issueRefreshTokens
+            return client
+        }
         emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
         emulatorConfiguration.requirePKCE = pkce
         emulatorConfiguration.issuerParameter = issuer
@@ -55,7 +65,7 @@ struct WebFixture {
         var toml = """
             database = "tokend.sqlite"
             key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
+            public_url = "\(publicURL)"
             api_socket = "api.sock"
             [refresh]
             minimum_interval_seconds = 0.5
@@ -96,7 +106,7 @@ struct WebFixture {
             listen: ListenAddress(host: "127.0.0.1", port: 0), now: { clock.now })
         return WebFixture(
             emulator: emulator, store: store, client: client, engine: engine, runner: runner, web: web, clock: clock,
-            directory: directory)
+            directory: directory, publicURL: publicURL)
     }
 
     func stop() async {
@@ -190,9 +200,11 @@ struct WebFixture {
 /// Starts a fixture, runs `body`, always stops it.
 func withWebFixture(
     accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none,
+    publicURL: String = "http://127.0.0.1:8080", issueRefreshTokens: Bool = true,
     _ body: (WebFixture) async throws -> Void
 ) async throws {
-    let fixture = try await WebFixture.start(accessTokenLifetime: accessTokenLifetime, pkce: pkce, issuer: issuer)
+    let fixture = try await WebFixture.start(
+        accessTokenLifetime: accessTokenLifetime, pkce: pkce, issuer: issuer, publicURL: publicURL, issueRefreshTokens: issueRefreshTokens)
     do {
         try await body(fixture)
     } catch {
