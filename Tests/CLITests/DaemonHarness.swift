@@ -13,11 +13,7 @@ final class DaemonHarness {
     var config: String { directory.appendingPathComponent("tokend.toml").path }
     var socket: String { directory.appendingPathComponent("api.sock").path }
 
-    /// `topLevel`: configuration lines added before the first table (e.g. `listen`).
-    init(
-        accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5, emulatorArguments: [String] = [], organisationExtra: String = "",
-        topLevel: String = ""
-    ) async throws {
+    init(accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5, emulatorArguments: [String] = [], organisationExtra: String = "") async throws {
         directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
@@ -35,7 +31,6 @@ final class DaemonHarness {
             key_file = "token.key"
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
-            \(topLevel)
             [refresh]
             minimum_interval_seconds = \(minimumInterval)
             backoff_initial_seconds = 1

@@ -81,7 +81,8 @@ struct ReloadAndListenerTests {
     @Test("a web port that cannot be bound: refreshes go on and the token API answers")
     func unbindableWebPort() async throws {
         let held = try HeldPort()
-        let harness = try await DaemonHarness(accessTokenLifetime: 2, topLevel: "listen = \"127.0.0.1:\(held.port)\"")
+        let harness = try await DaemonHarness(accessTokenLifetime: 2)
+        try Self.setListen("127.0.0.1:\(held.port)", in: harness.config)
         try await harness.importGrant(["--library", "ACTIVE"])
         try await harness.startDaemon()
         let first = try await Self.libraryStatus(harness, organisation: "demo")?["last_refresh_at"] as? String
@@ -99,6 +100,13 @@ struct ReloadAndListenerTests {
         #expect(harness.daemon?.isRunning == true)
         _ = try await harness.stopDaemon()
         withExtendedLifetime(held) {}
+    }
+
+    /// Sets the top-level `listen` of the configuration at `path` (replacing one already there).
+    static func setListen(_ address: String, in path: String) throws {
+        var lines = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\n")
+        lines.removeAll { $0.trimmingCharacters(in: .whitespaces).hasPrefix("listen =") }
+        try (["listen = \"\(address)\""] + lines).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// Runs the binary, waiting at most `seconds` for it to exit; `nil` (and killed) when it did not.
