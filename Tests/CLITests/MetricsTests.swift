@@ -132,7 +132,13 @@ struct MetricsTests {
         try await harness.importGrant(["--library", "ACTIVE"], user: "ALICE")
         try await harness.importGrant(["--user", "BOB"], user: "BOB")
         try await harness.startDaemon()
-        let scrape = try await harness.curl([url])
+        // The metrics listener opens just after the API socket the harness waits for.
+        var scrape = ""
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !scrape.contains("imanage_tokend_grants") {
+            scrape = try await harness.curl([url])
+            if scrape.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
         _ = try await harness.stopDaemon()
         let samples = Self.samples(scrape)
         #expect(samples[#"imanage_tokend_grants{organisation="demo",status="authorized"}"#] == 2, "\(scrape.prefix(2000))")
