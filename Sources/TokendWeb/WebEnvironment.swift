@@ -130,11 +130,16 @@ struct WebEnvironment: Sendable {
         do throws(WebFailure) {
             return try await body()
         } catch {
-            var metadata: Logger.Metadata = ["TOKEND_WEB_FAILURE": "\(error.reason)"]
-            if let organisation { metadata["TOKEND_ORGANISATION"] = "\(organisation)" }
-            logger.notice("web page refused: \(error.title)", metadata: metadata)
+            logRefusal(error, organisation: organisation)
             return PageRenderer.failure(error, organisation: organisation)
         }
+    }
+
+    /// The journal line of a refused page: its title, why, and the organisation.
+    private func logRefusal(_ failure: WebFailure, organisation: String?) {
+        var metadata: Logger.Metadata = ["TOKEND_WEB_FAILURE": "\(failure.reason)"]
+        if let organisation { metadata["TOKEND_ORGANISATION"] = "\(organisation)" }
+        logger.notice("web page refused: \(failure.title)", metadata: metadata)
     }
 
     /// Runs the callback's body like ``respond(organisation:_:)``, but a failure is not shown at the
@@ -146,9 +151,7 @@ struct WebEnvironment: Sendable {
         do throws(WebFailure) {
             return try await body()
         } catch {
-            var metadata: Logger.Metadata = ["TOKEND_WEB_FAILURE": "\(error.reason)"]
-            if let organisation { metadata["TOKEND_ORGANISATION"] = "\(organisation)" }
-            logger.notice("web page refused: \(error.title)", metadata: metadata)
+            logRefusal(error, organisation: organisation)
             return failureRedirect(error, organisation: organisation)
         }
     }

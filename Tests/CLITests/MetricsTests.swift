@@ -4,26 +4,10 @@ import Testing
 /// `GET /metrics` of the real daemon over HTTP, as Prometheus scrapes it.
 @Suite("Metrics", .serialized)
 struct MetricsTests {
-    /// A port the kernel says is free now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        #expect(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// The harness with `metrics_listen` (and `extra` top-level lines) written into its configuration.
     static func harness(extra: String = "") async throws -> (DaemonHarness, String) {
         let harness = try await DaemonHarness(accessTokenLifetime: 4)
-        let port = try freePort()
+        let port = try LocalPort.free()
         let text = try String(contentsOfFile: harness.config, encoding: .utf8)
         try ("metrics_listen = \"127.0.0.1:\(port)\"\n" + extra + text).write(toFile: harness.config, atomically: true, encoding: .utf8)
         return (harness, "http://127.0.0.1:\(port)/metrics")
