@@ -160,29 +160,13 @@ struct BulkImport {
         return lines
     }
 
-    /// Tells a running daemon once, for every grant imported (`POST /v1/schedule`).
+    /// Tells a running daemon once, for every grant imported.
     private func tellDaemon(about records: [GrantRecord], socket: String) async {
-        let client = DaemonClient(socketPath: socket)
-        for chunk in stride(from: 0, to: records.count, by: 10_000).map({ records[$0..<min($0 + 10_000, records.count)] }) {
-            let grants = chunk.map { record -> [String: String] in
-                ["organisation": record.key.organisation, record.key.kind == .library ? "library" : "user": record.key.subject]
-            }
-            let body = try? JSONSerialization.data(withJSONObject: ["grants": grants])
-            do {
-                let answer = try await client.send(.POST, "/v1/schedule", body: body, timeout: .seconds(60))
-                guard answer.status == 200 else {
-                    printError("imanage-tokend import: the daemon answered HTTP \(answer.status); run systemctl reload imanage-tokend to have the grants scheduled")
-                    return
-                }
-            } catch DaemonClientError.notRunning {
-                printError("imanage-tokend import: the daemon is not running; it schedules these grants when it starts")
-                return
-            } catch {
-                printError("imanage-tokend import: could not tell the daemon (\(error)); run systemctl reload imanage-tokend to have the grants scheduled")
-                return
-            }
+        switch await DaemonConnection.schedule(records.map(\.key), socket: socket) {
+        case .scheduled: printError("imanage-tokend import: the running daemon has scheduled them")
+        case .notRunning: printError("imanage-tokend import: the daemon is not running; it schedules these grants when it starts")
+        case .failed(let why): printError("imanage-tokend import: \(why); run systemctl reload imanage-tokend to have the grants scheduled")
         }
-        printError("imanage-tokend import: the running daemon has scheduled them")
     }
 }
 

@@ -58,6 +58,37 @@ struct DaemonConnection {
     }
 }
 
+extension DaemonConnection {
+    /// What a running daemon said when asked to schedule grants another process stored.
+    enum ScheduleOutcome: Equatable {
+        case scheduled
+        case notRunning
+        /// Why it could not be told (in words for the administrator).
+        case failed(String)
+    }
+
+    /// Asks the daemon at `socket` to schedule `keys` now (`POST /v1/schedule`, 10,000 a request),
+    /// so `import` needs no SIGHUP.
+    static func schedule(_ keys: [GrantKey], socket: String) async -> ScheduleOutcome {
+        let client = DaemonClient(socketPath: socket)
+        for start in stride(from: 0, to: keys.count, by: 10_000) {
+            let grants = keys[start..<min(start + 10_000, keys.count)].map { key -> [String: String] in
+                ["organisation": key.organisation, key.kind == .library ? "library" : "user": key.subject]
+            }
+            let body = try? JSONSerialization.data(withJSONObject: ["grants": grants])
+            do {
+                let answer = try await client.send(.POST, "/v1/schedule", body: body, timeout: .seconds(60))
+                guard answer.status == 200 else { return .failed("the daemon answered HTTP \(answer.status)") }
+            } catch DaemonClientError.notRunning {
+                return .notRunning
+            } catch {
+                return .failed("could not tell the daemon (\(error))")
+            }
+        }
+        return .scheduled
+    }
+}
+
 extension GrantSelection {
     /// The grant named, for commands that need exactly one: `--organisation` and `--library` or `--user`.
     func required(by command: String) throws -> (organisation: String, kind: GrantKind, subject: String) {

@@ -115,19 +115,10 @@ struct ImportCommand: AsyncParsableCommand {
     /// Asks a running daemon to schedule the new grant now, so no SIGHUP is needed. The grant is
     /// stored whatever the answer; a daemon that is not running schedules it when it starts.
     private func tellDaemon(about key: GrantKey, configuration: TokendConfiguration) async {
-        let client = DaemonClient(socketPath: configuration.apiSocket)
-        let path = DaemonConnection.grantPath(organisation: key.organisation, kind: key.kind, subject: key.subject) + "/schedule"
-        do {
-            let answer = try await client.send(.POST, path)
-            if answer.status == 200 {
-                print("the running daemon has scheduled it")
-            } else {
-                printError("imanage-tokend import: the daemon answered HTTP \(answer.status); run systemctl reload imanage-tokend to have it scheduled")
-            }
-        } catch DaemonClientError.notRunning {
-            print("the daemon is not running; it schedules this grant when it starts")
-        } catch {
-            printError("imanage-tokend import: could not tell the daemon (\(error)); run systemctl reload imanage-tokend to have it scheduled")
+        switch await DaemonConnection.schedule([key], socket: configuration.apiSocket) {
+        case .scheduled: print("the running daemon has scheduled it")
+        case .notRunning: print("the daemon is not running; it schedules this grant when it starts")
+        case .failed(let why): printError("imanage-tokend import: \(why); run systemctl reload imanage-tokend to have it scheduled")
         }
     }
 
