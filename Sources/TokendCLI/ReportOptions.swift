@@ -34,8 +34,8 @@ struct ReportSource {
     static func open(_ config: ConfigOption, command: String, json: Bool) throws -> ReportSource {
         let configuration: TokendConfiguration
         do {
-            // Without secrets: a report reads only what is not encrypted, so monitoring needs no key.
-            configuration = try TokendConfiguration.load(path: config.path, secrets: .skip)
+            // No client secret, and the key only if readable: monitoring needs neither.
+            configuration = try TokendConfiguration.load(path: config.path, secrets: .keyIfReadable)
         } catch {
             throw couldNotTell(command, "the configuration \(config.path) has problems: "
                 + error.problems.map(\.description).joined(separator: "; "), json: json)
@@ -43,8 +43,7 @@ struct ReportSource {
         do {
             // The key when this user can read it, so that the wrong key_file is told (exit 3);
             // without it the report reads only what is not encrypted.
-            let key = (try? TokendConfiguration.load(path: config.path))?.key?.reveal()
-            let store = try GrantStore(path: configuration.database, key: key, mode: .readOnly)
+            let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal(), mode: .readOnly)
             return ReportSource(configuration: configuration, store: store)
         } catch {
             throw couldNotTell(command, "\(error)", json: json, database: configuration.database)

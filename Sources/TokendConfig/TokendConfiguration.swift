@@ -117,4 +117,7 @@ public enum SecretLoading: Sendable {
     case read
     /// Open none: the configuration's other keys are checked as usual.
     case skip
+    /// Open no client secret, and the key only if this user can read it (`key` is `nil` otherwise,
+    /// never a problem): for `status` and `history`, which need no key but say when it is the wrong one.
+    case keyIfReadable
 }

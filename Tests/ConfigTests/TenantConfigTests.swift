@@ -103,6 +103,18 @@ struct TenantConfigTests {
         #expect(loaded.cloudApplication?.clientSecret.reveal() == "from-systemd")
     }
 
+    @Test func keyIfReadableReadsTheKeyAloneAndNeverFails() throws {
+        let fixture = try ConfigFixture()
+        try FileManager.default.removeItem(atPath: fixture.path("cloud-secret"))
+        try fixture.write("tokend.toml", ConfigFixture.minimal, mode: 0o644)
+        let withKey = try TokendConfiguration.load(path: fixture.configPath, environment: [:], secrets: .keyIfReadable)
+        #expect(withKey.key?.reveal() == fixture.keyBytes)
+        #expect(!withKey.secretsRead, "the client secrets were not read")
+        try FileManager.default.removeItem(atPath: fixture.path("token.key"))
+        let withoutKey = try TokendConfiguration.load(path: fixture.configPath, environment: [:], secrets: .keyIfReadable)
+        #expect(withoutKey.key == nil)
+    }
+
     @Test func withoutSecretsNoSecretFileIsOpened() throws {
         let fixture = try ConfigFixture()
         try FileManager.default.removeItem(atPath: fixture.path("token.key"))

@@ -20,11 +20,13 @@ struct ConfigurationLoader {
     let path: String
     let files: ConfigFiles
     let problems: ProblemCollector
+    let secrets: SecretLoading
 
     init(path: String, environment: [String: String], secrets: SecretLoading = .read) {
         let absolute = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
         self.path = (absolute as NSString).standardizingPath
         files = ConfigFiles(configFile: self.path, environment: environment, readsSecrets: secrets == .read)
+        self.secrets = secrets
         problems = ProblemCollector(file: self.path)
     }
 
@@ -67,6 +69,7 @@ struct ConfigurationLoader {
             listen: listen, apiSocket: apiSocket, caFile: caFile, refresh: refresh,
             cloudApplication: cloudApplication, organisations: organisations)
         (configuration.apiSocketGroup, configuration.apiClients) = (apiSocketGroup, apiClients)
+        configuration.secretsRead = secrets == .read
         (configuration.metricsListen, configuration.metricsPerGrant) = (metricsListen ?? nil, metricsPerGrant)
         configuration.history = history
         configuration.secretFiles = files.ledger.references
@@ -168,7 +171,10 @@ struct ConfigurationLoader {
             name = Self.defaultKeyFile
         }
         files.ledger.record(key: "key_file", name: name, files: files)
-        guard files.readsSecrets else { return (files.locatedSecretPath(named: name), nil) }
+        guard files.readsSecrets else {
+            if secrets == .keyIfReadable, let readable = try? files.readKey(named: name) { return (readable.path, readable.key) }
+            return (files.locatedSecretPath(named: name), nil)
+        }
         do {
             return try files.readKey(named: name)
         } catch {
