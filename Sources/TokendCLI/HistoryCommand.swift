@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TokendPolicy
 import TokendReports
 import TokendStore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokendConfig
 import TokendEngine
+import TokendPolicy
 import TokendReports
 import TokendStore
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TokendEngine
+import TokendPolicy
 import TokendReports
 
 /// `status`: every library and user, what needs a person first; the exit code is for monitoring.

@@ -269,14 +269,3 @@ extension GrantStore {
         }
     }
 }
-
-/// The few facts the scheduler keeps per grant.
-public struct ScheduleEntry: Sendable, Equatable {
-    public var id: Int64
-    public var organisation: String
-    public var status: GrantStatus
-    public var nextRefreshAt: Date?
-    public var accessExpiresAt: Date?
-    /// A refresh was out when the last process stopped: its outcome is uncertain.
-    public var refreshWasInFlight: Bool
-}

@@ -1,5 +1,4 @@
 import Foundation
-import TokendPolicy
 
 /// The iManage user whose refresh token serves a grant, as discovery (`GET /api`) reported them.
 public struct AuthorisedIdentity: Sendable, Equatable, Codable {
@@ -42,6 +41,39 @@ public struct GrantRecord: Sendable, Equatable {
     public var hasRefreshToken: Bool
     public var createdAt: Date
     public var updatedAt: Date
+
+    public init(
+        id: Int64, key: GrantKey, status: GrantStatus, authorisedBy: AuthorisedIdentity? = nil,
+        accessIssuedAt: Date? = nil, accessExpiresAt: Date? = nil, nextRefreshAt: Date? = nil,
+        refreshTokenIssuedAt: Date? = nil, refreshTokenExpiresAt: Date? = nil,
+        refreshTokenFingerprint: String? = nil, lastRefreshAt: Date? = nil, lastAttemptAt: Date? = nil,
+        consecutiveFailures: Int, lastError: String? = nil, lastErrorClass: String? = nil,
+        lastHTTPStatus: Int? = nil, nrtadminCheckedAt: Date? = nil, inFlightSince: Date? = nil,
+        inFlightOwner: String? = nil, hasRefreshToken: Bool, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.key = key
+        self.status = status
+        self.authorisedBy = authorisedBy
+        self.accessIssuedAt = accessIssuedAt
+        self.accessExpiresAt = accessExpiresAt
+        self.nextRefreshAt = nextRefreshAt
+        self.refreshTokenIssuedAt = refreshTokenIssuedAt
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
+        self.refreshTokenFingerprint = refreshTokenFingerprint
+        self.lastRefreshAt = lastRefreshAt
+        self.lastAttemptAt = lastAttemptAt
+        self.consecutiveFailures = consecutiveFailures
+        self.lastError = lastError
+        self.lastErrorClass = lastErrorClass
+        self.lastHTTPStatus = lastHTTPStatus
+        self.nrtadminCheckedAt = nrtadminCheckedAt
+        self.inFlightSince = inFlightSince
+        self.inFlightOwner = inFlightOwner
+        self.hasRefreshToken = hasRefreshToken
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// A grant's decrypted tokens. Its description never shows them.
@@ -67,6 +99,20 @@ public struct GrantEvent: Sendable, Equatable {
     public var errorClass: String?
     public var httpStatus: Int?
     public var message: String
+
+    public init(
+        id: Int64, at: Date, key: GrantKey, status: GrantStatus, previousStatus: GrantStatus? = nil,
+        errorClass: String? = nil, httpStatus: Int? = nil, message: String
+    ) {
+        self.id = id
+        self.at = at
+        self.key = key
+        self.status = status
+        self.previousStatus = previousStatus
+        self.errorClass = errorClass
+        self.httpStatus = httpStatus
+        self.message = message
+    }
 }
 
 /// Which events `history` asks for.
