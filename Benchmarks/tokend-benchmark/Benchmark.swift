@@ -48,7 +48,7 @@ struct TokendBenchmark: AsyncParsableCommand {
         let tokens = try await mint(base: base)
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let configuration = try writeConfiguration(directory: directory, base: base, key: key)
-        let store = try GrantStore(path: configuration.database, key: key)
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
         let seedStart = Date()
         let halfLife = Double(accessTokenLifetime) / 2
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -92,7 +92,7 @@ struct TokendBenchmark: AsyncParsableCommand {
     /// Times what a `/metrics` scrape does with the grants (read them on a connection of its own,
     /// render the per-grant series), five times, and prints the median and the size.
     func measureScrape(configuration: TokendConfiguration) throws {
-        let scrapes = try GrantStore(path: configuration.database, key: nil, mode: .readOnly)
+        let scrapes = try SQLiteGrantStore(path: configuration.database, key: nil, mode: .readOnly)
         let series = GrantSeries(rules: StatusRules(settings: configuration.refresh), perGrant: true)
         var reads: [Double] = [], renders: [Double] = [], bytes = 0
         for _ in 0..<5 {
@@ -110,7 +110,7 @@ struct TokendBenchmark: AsyncParsableCommand {
 
     /// Runs an engine over the seeded grants for `seconds` and prints what it did. The engine,
     /// and its timer, are gone when this returns, so the idle figure is the idle engine's alone.
-    func measureSteadyState(configuration: TokendConfiguration, store: GrantStore, base: String, logger: Logger) async throws {
+    func measureSteadyState(configuration: TokendConfiguration, store: SQLiteGrantStore, base: String, logger: Logger) async throws {
         let client = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:bench", logger: logger)
         let startClock = Date()

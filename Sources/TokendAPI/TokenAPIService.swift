@@ -14,10 +14,10 @@ public struct TokenAPIService: Sendable {
     public static let maximumWait: TimeInterval = 60
 
     let engine: RefreshEngine
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let now: @Sendable () -> Date
 
-    public init(engine: RefreshEngine, store: GrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(engine: RefreshEngine, store: SQLiteGrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
         self.engine = engine
         self.store = store
         self.now = now

@@ -100,9 +100,9 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     /// The database, opened for writing; a key that does not match it is a configuration problem (78).
-    func openStore(_ configuration: TokendConfiguration) throws -> GrantStore {
+    func openStore(_ configuration: TokendConfiguration) throws -> SQLiteGrantStore {
         do {
-            let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+            let store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal())
             // A re-import that ends a `needs_reauth` queues its recovery notice; the daemon sends it.
             if let notify = configuration.notify { store.enableNotifications(repeatAfter: notify.repeatAfter) }
             return store

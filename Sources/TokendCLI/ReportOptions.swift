@@ -28,7 +28,7 @@ struct ReportFilterOptions: ParsableArguments {
 /// The database, opened read-only for a report, or exit 3 ("could not tell") saying why.
 struct ReportSource {
     let configuration: TokendConfiguration
-    let store: GrantStore
+    let store: SQLiteGrantStore
 
     /// Loads the configuration and opens its database read-only. Every failure is "could not
     /// tell": it is printed (as JSON too, with `json`) and the command exits 3.
@@ -44,7 +44,7 @@ struct ReportSource {
         do {
             // The key when this user can read it, so that the wrong key_file is told (exit 3);
             // without it the report reads only what is not encrypted.
-            let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal(), mode: .readOnly)
+            let store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal(), mode: .readOnly)
             return ReportSource(configuration: configuration, store: store)
         } catch {
             throw couldNotTell(command, "\(error)", json: json, database: configuration.database)

@@ -69,7 +69,7 @@ struct RevokeCommand: AsyncParsableCommand {
             throw DaemonConnection.Exit.noGrant
         }
         do {
-            let store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+            let store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal())
             var key = GrantKey(organisation: organisation, kind: kind, subject: subject)
             if try store.record(for: key) == nil, kind == .user {
                 switch UserLookup.find(subject, among: try store.records(organisation: organisation, kind: .user)) {

@@ -65,9 +65,9 @@ struct RunCommand: AsyncParsableCommand {
             printError("imanage-tokend run: \(error)")
             throw ExitCode(75)  // EX_TEMPFAIL
         }
-        let store: GrantStore
+        let store: SQLiteGrantStore
         do {
-            store = try GrantStore(path: configuration.database, key: configuration.key?.reveal())
+            store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal())
         } catch StoreError.wrongKey(let path) {
             // A configuration problem: exit 78, which the unit does not restart, and nothing is written.
             printError("imanage-tokend run: \(StoreError.wrongKey(path: path))")
@@ -155,13 +155,13 @@ extension RunCommand {
     /// `GET /metrics` on `metrics_listen`, when configured. Like every listener, one that cannot be
     /// opened is reported in `missing` (journal, STATUS=, `status`), and the refreshes go on.
     static func startMetrics(
-        _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: GrantStore, engine: RefreshEngine,
+        _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: SQLiteGrantStore, engine: RefreshEngine,
         logger: Logger, missing: inout [MissingListener]
     ) async -> MetricsServer? {
         guard let listen = configuration.metricsListen, let registry else { return nil }
         do {
             // Its own read connection: a scrape of many grants never holds up the engine's reads.
-            let scrapes = try GrantStore(path: configuration.database, key: nil, mode: .readOnly)
+            let scrapes = try SQLiteGrantStore(path: configuration.database, key: nil, mode: .readOnly)
             return try await MetricsServer.start(
                 host: listen.host, port: listen.port, registry: registry, store: scrapes,
                 series: GrantSeries(rules: StatusRules(settings: configuration.refresh), perGrant: configuration.metricsPerGrant),

@@ -45,11 +45,11 @@ public enum AdmissionFailure: Error, Sendable, CustomStringConvertible {
 /// authorisation), for a library that the person is its NRTADMIN, then store the grant (the customer
 /// is bound again inside the write, so racing first authorisations cannot both pin).
 public struct GrantAdmission: Sendable {
-    public let store: GrantStore
+    public let store: SQLiteGrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
 
-    public init(store: GrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
+    public init(store: SQLiteGrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
         self.store = store
         self.client = client
         self.policy = policy

@@ -55,7 +55,7 @@ public struct RefreshAttempt: Sendable {
 /// Refreshes one grant: claims it durably before the request, asks iManage, and writes the
 /// outcome (tokens, expiries, status, next refresh, event) in one transaction, by the policy.
 public struct GrantRefresher: Sendable {
-    public let store: GrantStore
+    public let store: SQLiteGrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
     /// This process's name on its claims ("daemon:PID:START" or "cli:PID").
@@ -67,7 +67,7 @@ public struct GrantRefresher: Sendable {
     let ownerIsGone: @Sendable (String) -> Bool
 
     public init(
-        store: GrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
+        store: SQLiteGrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
         now: @escaping @Sendable () -> Date = { Date() },
         unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }

@@ -17,7 +17,7 @@ public final class RefreshEngine: Sendable {
     private let inProcess = Mutex<Set<Int64>>([])
     /// Refreshes asked for (`requestRefresh`) and not yet attempted, with the moment they are due.
     let requestedRefreshes = Mutex<[Int64: Date]>([:])
-    let store: GrantStore
+    let store: SQLiteGrantStore
     private let refresher: GrantRefresher
     let logger: Logger
     let now: @Sendable () -> Date
@@ -33,7 +33,7 @@ public final class RefreshEngine: Sendable {
     let routineRefreshLevel: Logger.Level
 
     public init(
-        configuration: TokendConfiguration, store: GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
+        configuration: TokendConfiguration, store: SQLiteGrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
         routineRefreshLevel: Logger.Level = .debug, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.routineRefreshLevel = routineRefreshLevel

@@ -38,7 +38,7 @@ public final class MetricsServer: Sendable {
     ///     nor delays, the engine's reads.
     ///   - organisations: the running configuration's organisations (they follow SIGHUP).
     public static func start(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, store: GrantStore, series: GrantSeries,
+        host: String, port: Int, registry: PrometheusCollectorRegistry, store: SQLiteGrantStore, series: GrantSeries,
         organisations: @escaping @Sendable () -> [(name: String, enabled: Bool)],
         figures: @escaping @Sendable () -> DaemonFigures, logger: Logger
     ) async throws -> MetricsServer {

@@ -16,7 +16,7 @@ import TokendStore
 public final class NotificationDispatcher: Sendable {
     private let configuration: TokendConfiguration
     private let notify: NotifyConfig
-    private let store: GrantStore
+    private let store: SQLiteGrantStore
     private let logger: Logger
     private let command: CommandDelivery?
     private let webhook: WebhookDelivery?
@@ -29,7 +29,7 @@ public final class NotificationDispatcher: Sendable {
 
     /// `retryInitial` and `retryMaximum` bound the backoff between attempts of a failing delivery.
     public init(
-        configuration: TokendConfiguration, notify: NotifyConfig, store: GrantStore, logger: Logger,
+        configuration: TokendConfiguration, notify: NotifyConfig, store: SQLiteGrantStore, logger: Logger,
         retryInitial: TimeInterval = 1, retryMaximum: TimeInterval = 300
     ) {
         self.configuration = configuration

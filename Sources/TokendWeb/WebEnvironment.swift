@@ -14,7 +14,7 @@ struct WebEnvironment: Sendable {
     let redirectURL: URL
     /// Cookies get `Secure` when the pages are reached over https.
     let secureCookies: Bool
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let engine: RefreshEngine
     let flow: AuthorisationFlow
     let states: AuthorisationStates

@@ -13,7 +13,7 @@ import TokendStore
 /// and the token API on a Unix socket in a temporary directory; lifetimes of seconds.
 struct APIFixture {
     let emulator: IManageEmulator
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let client: IManageHTTPClient
     let engine: RefreshEngine
     let server: TokenAPIServer
@@ -79,7 +79,7 @@ struct APIFixture {
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
         chmod(configPath, 0o644)
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
-        let store = try GrantStore(path: configuration.database, key: key)
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
         for library in libraries {
             try await store.saveAuthorisation(try authorisation(emulator, key: .library(library, of: "demo"), nextRefreshAt: Date()))
         }

@@ -32,7 +32,7 @@ struct NotificationDispatcherTests {
         var notify = NotifyConfig(
             command: [script.path], webhookURL: URL(string: "http://127.0.0.1:\(port)/hook"), webhookSecret: Secret("s3cret"))
         notify.webhookTimeout = 0.5
-        let store = try GrantStore(path: configuration.database, key: key)
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
         let dispatcher = NotificationDispatcher(
             configuration: configuration, notify: notify, store: store, logger: Logger(label: "test"), retryInitial: 0.1, retryMaximum: 0.3)
         dispatcher.start()
@@ -87,7 +87,7 @@ struct NotificationDispatcherTests {
             path: directory.appendingPathComponent("tokend.toml").path, environment: [:])
         var notify = NotifyConfig(command: [script.path])
         notify.commandTimeout = 0.3
-        let store = try GrantStore(path: configuration.database, key: key)
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
         let dispatcher = NotificationDispatcher(
             configuration: configuration, notify: notify, store: store, logger: Logger(label: "test"), retryInitial: 0.1, retryMaximum: 0.2)
         dispatcher.start()

@@ -10,18 +10,18 @@ import TokendPolicy
     static let start = Date(timeIntervalSince1970: 1_900_000_000)
 
     /// A store whose grant ACTIVE has events 30, 20 and 5 days before `start`, and BOB one 90 days before.
-    func seeded() throws -> (GrantStore, URL) {
+    func seeded() throws -> (SQLiteGrantStore, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-retention-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("tokend.sqlite").path
-        let store = try GrantStore(path: path, key: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        let store = try SQLiteGrantStore(path: path, key: (0..<32).map { _ in UInt8.random(in: 0...255) })
         let raw = try SQLiteConnection(path: path, readOnly: false)
         let events: [(GrantKey, Double)] = [
             (.library("ACTIVE", of: "acme"), 30), (.library("ACTIVE", of: "acme"), 20), (.library("ACTIVE", of: "acme"), 5),
             (.user("BOB", of: "acme"), 90),
         ]
         for (key, days) in events {
-            try GrantStore.insertEvent(raw, key: key, at: Self.start.addingTimeInterval(-days * 86_400), status: .authorized,
+            try SQLiteGrantStore.insertEvent(raw, key: key, at: Self.start.addingTimeInterval(-days * 86_400), status: .authorized,
                                        previous: nil, failure: nil, message: "\(key.subject) \(Int(days))")
         }
         return (store, directory)

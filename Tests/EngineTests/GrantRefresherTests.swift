@@ -10,7 +10,7 @@ import TokendStore
 /// A store, an emulator and a refresher wired together over real HTTP on loopback.
 struct RefreshFixture {
     let emulator: IManageEmulator
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let client: IManageHTTPClient
     let directory: URL
     let target: RefreshTarget
@@ -22,7 +22,7 @@ struct RefreshFixture {
         configuration.rotatesRefreshTokens = rotation
         let emulator = try await IManageEmulator.start(configuration)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-engine-\(UUID().uuidString)")
-        let store = try GrantStore(
+        let store = try SQLiteGrantStore(
             path: directory.appendingPathComponent("tokend.sqlite").path, key: (0..<32).map { _ in .random(in: 0...255) })
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 5), logger: Logger(label: "test"))

@@ -11,7 +11,7 @@ import TokendPolicy
 /// A running engine over a real store and the emulator, with lifetimes of seconds.
 struct EngineFixture {
     let emulator: IManageEmulator
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let client: IManageHTTPClient
     let engine: RefreshEngine
     let directory: URL
@@ -66,7 +66,7 @@ struct EngineFixture {
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
 
-        let store = try GrantStore(path: configuration.database, key: key)
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
         // Grants are authorised at the engine's "now" and overdue by a second, so on a test clock they are
         // refreshed at its first moment (a deadline even a microsecond ahead never comes on a clock that stands still).
         let now = TestClock.reading(of: clock)

@@ -6,12 +6,12 @@ import TokendStore
 /// daemon writes them (authorisation, then refresh outcomes), at a fixed `now`.
 struct GrantsInStates {
     let directory: URL
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let now = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-reports-\(UUID().uuidString)")
-        store = try GrantStore(path: directory.appendingPathComponent("tokend.sqlite").path, key: (0..<32).map { _ in 7 })
+        store = try SQLiteGrantStore(path: directory.appendingPathComponent("tokend.sqlite").path, key: (0..<32).map { _ in 7 })
     }
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }

@@ -8,7 +8,7 @@ import TokendPolicy
     let keyA = GrantKey.library("ACTIVE", of: "acme")
     let keyB = GrantKey.user("BOB", of: "acme")
 
-    func filled(_ db: TemporaryDatabase, now: Date = Date()) async throws -> GrantStore {
+    func filled(_ db: TemporaryDatabase, now: Date = Date()) async throws -> SQLiteGrantStore {
         let store = try db.open()
         try await store.saveAuthorisation(authorisation(keyA, refresh: "refresh-A", access: "access-A", now: now), now: now)
         try await store.saveAuthorisation(authorisation(keyB, refresh: "refresh-B", access: "access-B", now: now), now: now)
@@ -31,7 +31,7 @@ import TokendPolicy
         // Nothing is left beside it.
         let left = try FileManager.default.contentsOfDirectory(atPath: db.directory.path).filter { $0.contains("partial") }
         #expect(left.isEmpty, "\(left)")
-        let copy = try GrantStore(path: target, key: db.key)
+        let copy = try SQLiteGrantStore(path: target, key: db.key)
         #expect(try copy.tokens(for: keyA) == GrantTokens(refreshToken: "refresh-A", accessToken: "access-A"))
         #expect(try copy.tokens(for: keyB) == GrantTokens(refreshToken: "refresh-B", accessToken: "access-B"))
         #expect(try copy.events().count == 2)
@@ -50,7 +50,7 @@ import TokendPolicy
         }
         #expect(FileManager.default.contents(atPath: target) == Data("precious".utf8))
         _ = try StoreBackup.backup(database: db.path, key: db.key, to: target, overwrite: true)
-        #expect(try GrantStore(path: target, key: db.key).records().count == 2)
+        #expect(try SQLiteGrantStore(path: target, key: db.key).records().count == 2)
         #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int == 0o600)
         withExtendedLifetime(store) {}
     }
@@ -96,7 +96,7 @@ import TokendPolicy
         #expect(try store.grantsUnconfirmedSinceRestore() == nil)
         let target = db.directory.appendingPathComponent("copy.sqlite").path
         let summary = try StoreBackup.backup(database: db.path, key: db.key, to: target, overwrite: false)
-        let restored = try GrantStore(path: target, key: db.key)
+        let restored = try SQLiteGrantStore(path: target, key: db.key)
         #expect(restored.restoredBackupTakenAt == Date(timeIntervalSince1970: summary.takenAt.timeIntervalSince1970))
         #expect(try restored.grantsUnconfirmedSinceRestore()?.count == 2)
         // A grant waiting for a person is never tried: not counted (the start-up notice would never end).
@@ -115,7 +115,7 @@ import TokendPolicy
         _ = try await filled(db, now: before)
         let target = db.directory.appendingPathComponent("copy.sqlite").path
         let summary = try StoreBackup.backup(database: db.path, key: db.key, to: target, overwrite: false)
-        let restored = try GrantStore(path: target, key: db.key)
+        let restored = try SQLiteGrantStore(path: target, key: db.key)
         let recordA = try #require(try restored.record(for: keyA))
         let now = summary.takenAt.addingTimeInterval(5)
 

@@ -184,13 +184,13 @@ struct GrantStoreTests {
         let key = GrantKey.user("ALICE", of: "acme")
         try await db.open().saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
         let wrong = [UInt8](repeating: 7, count: 32)
-        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: wrong, mode: .readOnly) }
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try SQLiteGrantStore(path: db.path, key: wrong, mode: .readOnly) }
         let before = try db.rawBytes()
-        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: wrong) }
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try SQLiteGrantStore(path: db.path, key: wrong) }
         #expect(try db.rawBytes() == before)
-        #expect(throws: StoreError.wrongKeySize(bytes: 16)) { try GrantStore(path: db.path, key: [UInt8](repeating: 1, count: 16)) }
+        #expect(throws: StoreError.wrongKeySize(bytes: 16)) { try SQLiteGrantStore(path: db.path, key: [UInt8](repeating: 1, count: 16)) }
         // Opened without a key: records can be read, tokens cannot.
-        let keyless = try GrantStore(path: db.path, key: nil, mode: .readOnly)
+        let keyless = try SQLiteGrantStore(path: db.path, key: nil, mode: .readOnly)
         #expect(try keyless.record(for: key)?.status == .authorized)
         #expect(throws: StoreError.noKey(path: db.path)) { try keyless.tokens(for: key) }
         // The right key still opens it.
@@ -204,9 +204,9 @@ struct GrantStoreTests {
         let key = GrantKey.user("ALICE", of: "acme")
         try await db.open().saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
         try db.removeKeyCheck()
-        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try SQLiteGrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
         #expect(try db.open().tokens(for: key)?.accessToken == "a1")
-        #expect(throws: StoreError.wrongKey(path: db.path)) { try GrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
+        #expect(throws: StoreError.wrongKey(path: db.path)) { try SQLiteGrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
     }
 
     @Test("signing in again replaces the grant, never adds a second one")

@@ -23,8 +23,8 @@ import TokendPolicy
         let summary = try StoreRekey.rekey(database: db.path, oldKey: db.key, newKey: newKey)
         #expect(summary == RekeySummary(grants: 3, tokens: 6))
         #expect(throws: StoreError.wrongKey(path: db.path)) { _ = try db.open() }
-        #expect(throws: StoreError.wrongKey(path: db.path)) { _ = try GrantStore(path: db.path, key: db.key, mode: .readOnly) }
-        let store = try GrantStore(path: db.path, key: newKey)
+        #expect(throws: StoreError.wrongKey(path: db.path)) { _ = try SQLiteGrantStore(path: db.path, key: db.key, mode: .readOnly) }
+        let store = try SQLiteGrantStore(path: db.path, key: newKey)
         for (index, key) in keys.enumerated() {
             #expect(try store.tokens(for: key) == GrantTokens(refreshToken: "refresh-\(index)", accessToken: "access-\(index)"))
         }
@@ -41,7 +41,7 @@ import TokendPolicy
                 if done == 2 { throw Crash() }
             }
         }
-        #expect(throws: StoreError.wrongKey(path: db.path)) { _ = try GrantStore(path: db.path, key: newKey) }
+        #expect(throws: StoreError.wrongKey(path: db.path)) { _ = try SQLiteGrantStore(path: db.path, key: newKey) }
         let store = try db.open()
         for (index, key) in keys.enumerated() {
             #expect(try store.tokens(for: key) == GrantTokens(refreshToken: "refresh-\(index)", accessToken: "access-\(index)"))

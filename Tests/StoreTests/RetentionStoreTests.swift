@@ -13,7 +13,7 @@ import TokendPolicy
     let revoked = GrantKey.user("GONE", of: "acme")
 
     /// ACTIVE: 500, 450 and 10 days old; ARCHIVE: 500 and 499 (its latest is old); GONE: 600 only.
-    func seeded(_ db: TemporaryDatabase) throws -> GrantStore {
+    func seeded(_ db: TemporaryDatabase) throws -> SQLiteGrantStore {
         let store = try db.open()
         let raw = try SQLiteConnection(path: db.path, readOnly: false)
         let events: [(GrantKey, Double, String)] = [
@@ -21,7 +21,7 @@ import TokendPolicy
             (archive, 500, "b500"), (archive, 499, "b499"), (revoked, 600, "c600"),
         ]
         for (key, days, message) in events {
-            try GrantStore.insertEvent(raw, key: key, at: Self.daysAgo(days), status: .authorized, previous: nil, failure: nil, message: message)
+            try SQLiteGrantStore.insertEvent(raw, key: key, at: Self.daysAgo(days), status: .authorized, previous: nil, failure: nil, message: message)
         }
         return store
     }

@@ -14,8 +14,8 @@ struct TemporaryDatabase {
         key = (0..<32).map { _ in UInt8.random(in: 0...255) }
     }
 
-    func open(_ mode: GrantStore.Mode = .readWrite) throws -> GrantStore {
-        try GrantStore(path: path, key: key, mode: mode)
+    func open(_ mode: SQLiteGrantStore.Mode = .readWrite) throws -> SQLiteGrantStore {
+        try SQLiteGrantStore(path: path, key: key, mode: mode)
     }
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }

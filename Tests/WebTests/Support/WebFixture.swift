@@ -23,7 +23,7 @@ final class TestClock: Sendable {
 /// Organisations: `demo` (working), `off` (enabled = false), `wrong` (a refused client secret).
 struct WebFixture {
     let emulator: IManageEmulator
-    let store: GrantStore
+    let store: SQLiteGrantStore
     let client: IManageHTTPClient
     let engine: RefreshEngine
     let runner: Task<Void, Never>
@@ -93,7 +93,7 @@ struct WebFixture {
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
 
-        let store = try GrantStore(path: configuration.database, key: key)
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
         var logger = Logger(label: "web-test")
         logger.logLevel = .warning
         let client = try IManageHTTPClient(settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 5), logger: logger)

@@ -10,7 +10,7 @@ public struct PinnedCustomer: Sendable, Equatable {
     public var pinnedBy: String
 }
 
-extension GrantStore {
+extension SQLiteGrantStore {
     /// The pin of `organisation`, if any.
     public func pinnedCustomer(of organisation: String) throws -> PinnedCustomer? {
         try read { db in try Self.pin(db, organisation) }

@@ -10,7 +10,7 @@ extension GrantRecord {
     }
 }
 
-extension GrantStore {
+extension SQLiteGrantStore {
     /// On a restored copy, when its backup was taken and how many grants that are refreshed are
     /// still unconfirmed since (see ``GrantRecord/isUnconfirmed(sinceBackupTakenAt:)``); `nil` when it
     /// is not a restored copy. Grants waiting for a person are not counted: nothing tries them.

@@ -1,6 +1,6 @@
 import Foundation
 
-extension GrantStore {
+extension SQLiteGrantStore {
     /// Prepares a refresh asked for by a person or program (`imanage-tokend refresh`): the grant
     /// is due at `at`, and its backoff starts over (the failure count is reset, the last error kept).
     /// Returns `false` when the grant no longer exists.

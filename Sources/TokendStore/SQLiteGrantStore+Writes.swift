@@ -1,7 +1,7 @@
 import Foundation
 import TokendPolicy
 
-extension GrantStore {
+extension SQLiteGrantStore {
     /// Stores a grant a person just authorised, replacing any earlier grant of the same library or
     /// user (never a second one), and records the event.
     @discardableResult

@@ -48,7 +48,7 @@ final class NotificationOutbox: Sendable {
     }
 }
 
-extension GrantStore {
+extension SQLiteGrantStore {
     /// From now on, status changes written through this store queue notifications, each subject
     /// and topic at most once per `repeatAfter`. Without it (no `[notify]`), none are queued.
     public func enableNotifications(repeatAfter: TimeInterval) {

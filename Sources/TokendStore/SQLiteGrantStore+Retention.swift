@@ -1,6 +1,6 @@
 import Foundation
 
-extension GrantStore {
+extension SQLiteGrantStore {
     /// Deletes at most `limit` events older than `cutoff`, oldest first, never the latest event of a
     /// grant (so `history` and `status` keep what each grant last came to, however old). One short
     /// transaction: the caller repeats it while it returns `limit`, letting refreshes in between.
