@@ -205,13 +205,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The fixtures the test targets share: ports, configuration files, seeded grants, the emulator, HTTP and form helpers.
+        .target(
+            name: "TokendTestSupport",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "IManageEmulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/TokendTestSupport", swiftSettings: strict),
         .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["TokendConfig", "TokendPolicy"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite", "TokendTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
-                "IManageEmulator",
+                "IManageEmulator", "TokendTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -222,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "ClientTests",
             dependencies: [
-                "IManageClient", "TokendPolicy",
+                "IManageClient", "TokendPolicy", "TokendTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -241,15 +252,15 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TokendCLI", "TokendNotify", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["TokendCLI", "TokendNotify", "TokendTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict),
         .testTarget(
-            name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore"], swiftSettings: strict),
+            name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore", "TokendTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "APITests",
             dependencies: [
                 "TokendAPI", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "TokendReports",
-                "IManageClient", "IManageEmulator", "TokendHTTP",
+                "IManageClient", "IManageEmulator", "TokendHTTP", "TokendTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -260,6 +271,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator", "TokendLogging",
+                "TokendTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -268,6 +280,7 @@ let package = Package(
             name: "WebTests",
             dependencies: [
                 "TokendWeb", "TokendWebInput", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                "TokendTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -4,6 +4,7 @@ import Testing
 import TokendAPI
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 @Suite("The token API's routes, against a running engine and the emulator", .serialized)
 struct TokenAPIRouteTests {
