@@ -101,10 +101,10 @@ struct RefreshRequestTests {
                 identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
                 refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
                 accessToken: nil, nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
-            let at = try #require(try fixture.engine.scheduleStored(imported))
+            let at = try #require(try await fixture.engine.scheduleStored(imported))
             #expect(at.timeIntervalSinceNow < 1)
             #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: imported)?.accessToken != nil })
-            #expect(try fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
+            #expect(try await fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
         }
     }
 }
