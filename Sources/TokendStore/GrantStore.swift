@@ -6,6 +6,7 @@ import TokendPolicy
 ///
 /// `SQLiteGrantStore` is the one-machine implementation; a shared database (PostgreSQL) is another.
 /// Every implementation must pass the store contract suite (`Tests/StoreTests/StoreContract*`).
+/// The commands open the configured one in one place (`TokendCLI/StoreOpening`); nothing else names it.
 /// Reads are `async` because a networked database cannot answer synchronously; SQLite answers
 /// at once. A write that returns is durable.
 public protocol GrantStore: AnyObject, Sendable {
