@@ -7,7 +7,7 @@
 //   TokendStore    SQLite (libsqlite3) and token encryption                 -> Policy
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
 //   TokendLogging  journal / key=value log output                           (swift-log only)
-//   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
+//   TokendEngine   the daemon: scheduling, refreshing, single instance      -> Policy, Config, Store, Client
 //   TokendNotify   delivers the notifications outbox: a command and/or a signed webhook -> Config, Store
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendMetrics  /metrics in the Prometheus text format (swift-prometheus)  -> Policy, Config, Store, Reports, HTTP
@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "TokendEngine",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendLogging",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HeapModule", package: "swift-collections"),

@@ -14,10 +14,10 @@ public struct TokenAPIService: Sendable {
     public static let maximumWait: TimeInterval = 60
 
     let engine: RefreshEngine
-    let store: SQLiteGrantStore
+    let store: any GrantStore
     let now: @Sendable () -> Date
 
-    public init(engine: RefreshEngine, store: SQLiteGrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(engine: RefreshEngine, store: any GrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
         self.engine = engine
         self.store = store
         self.now = now
@@ -25,11 +25,12 @@ public struct TokenAPIService: Sendable {
 
     /// The status report, as `status --json` prints it, with this process as the running daemon;
     /// only of the organisations `visible` to the peer.
-    func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) throws -> StatusReport {
+    func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) async throws -> StatusReport {
         let configuration = engine.configuration
+        let records = try await store.records(organisation: filter.organisation, kind: filter.kind)
+        let pins = (try? await store.pinnedCustomers()) ?? []
         var report = StatusReport(
-            records: try store.records(organisation: filter.organisation, kind: filter.kind)
-                .filter { visible.contains($0.key.organisation) },
+            records: records.filter { visible.contains($0.key.organisation) },
             organisations: configuration.organisations.filter { visible.contains($0.name) }.map { ($0.name, $0.enabled) },
             daemon: DaemonState(
                 running: true, pid: getpid(),
@@ -38,20 +39,20 @@ public struct TokenAPIService: Sendable {
             rules: StatusRules(settings: configuration.refresh), now: now(),
             customers: OrganisationCustomer.of(
                 configured: configuration.organisations.map { ($0.name, $0.customerID) },
-                pins: (try? store.pinnedCustomers()) ?? []))
+                pins: pins))
         // The outbox is of every organisation: counted only for a peer who sees them all.
-        if case .all = visible { report.countPendingNotifications((try? store.pendingNotificationCount()) ?? 0) }
+        if case .all = visible { report.countPendingNotifications((try? await store.pendingNotificationCount()) ?? 0) }
         return report
     }
 
     /// The grant of a library, or of a user named by id or email (ignoring case).
     /// - Throws: `AmbiguousUser` when the email is several users'.
-    func record(organisation: String, kind: GrantKind, subject: String) throws -> GrantRecord? {
-        if let record = try store.record(for: GrantKey(organisation: organisation, kind: kind, subject: subject)) {
+    func record(organisation: String, kind: GrantKind, subject: String) async throws -> GrantRecord? {
+        if let record = try await store.record(for: GrantKey(organisation: organisation, kind: kind, subject: subject)) {
             return record
         }
         guard kind == .user else { return nil }
-        switch UserLookup.find(subject, among: try store.records(organisation: organisation, kind: .user)) {
+        switch UserLookup.find(subject, among: try await store.records(organisation: organisation, kind: .user)) {
         case .found(let record): return record
         case .none: return nil
         case .ambiguous(let ids): throw AmbiguousUser(email: subject, organisation: organisation, ids: ids)
@@ -65,9 +66,9 @@ public struct TokenAPIService: Sendable {
     }
 
     /// A currently valid access token of the grant, or why there is none. Never a stale token.
-    func token(organisation: String, kind: GrantKind, subject: String) throws -> TokenLookup {
+    func token(organisation: String, kind: GrantKind, subject: String) async throws -> TokenLookup {
         let what = "\(kind.rawValue) \(subject) of organisation \(organisation)"
-        guard let record = try record(organisation: organisation, kind: kind, subject: subject) else {
+        guard let record = try await record(organisation: organisation, kind: kind, subject: subject) else {
             let known = engine.configuration.organisation(named: organisation) != nil
             return .notFound(known
                 ? "no grant for \(what): it was never authorised, or was revoked"
@@ -95,7 +96,7 @@ public struct TokenAPIService: Sendable {
             return notValid(rules.reason(for: record, status: status, now: current))
         }
         guard let expiry = record.accessExpiresAt, expiry.timeIntervalSince(current) >= Self.minimumValidity,
-              let token = try store.tokens(for: record.key)?.accessToken
+              let token = try await store.tokens(for: record.key)?.accessToken
         else {
             return notValid(record.accessExpiresAt.map {
                 "the access token \($0 > current ? "runs out" : "ran out") at \(RFC3339.string($0)); a refresh is due"
@@ -114,7 +115,7 @@ public struct TokenAPIService: Sendable {
         // An attempt that starts after the request answers it, whether it is the one scheduled or one due anyway.
         var pending: [(index: Int, requested: Date)] = []
         for grant in grants {
-            guard let record = try record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
+            guard let record = try await record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
                 results.append(RefreshResult(
                     key: GrantKey(organisation: grant.organisation, kind: grant.kind, subject: grant.subject),
                     outcome: "not_found", reason: "no grant: it was never authorised, or was revoked"))
@@ -137,14 +138,15 @@ public struct TokenAPIService: Sendable {
         let deadline = Date().addingTimeInterval(min(max(wait, 0), Self.maximumWait))
         while !pending.isEmpty, Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            pending = try pending.filter { item in
-                guard let record = try store.record(for: results[item.index].key) else {
+            var stillPending: [(index: Int, requested: Date)] = []
+            for item in pending {
+                guard let record = try await store.record(for: results[item.index].key) else {
                     results[item.index].outcome = "not_found"
                     results[item.index].reason = "the grant was revoked meanwhile"
-                    return false
+                    continue
                 }
                 guard let attempt = record.lastAttemptAt, attempt >= item.requested,
-                      record.inFlightSince == nil else { return true }
+                      record.inFlightSince == nil else { stillPending.append(item); continue }
                 let refreshed = record.status == .authorized && (record.lastRefreshAt ?? .distantPast) >= attempt
                 results[item.index].outcome = refreshed ? "refreshed" : "failed"
                 results[item.index].status = record.status
@@ -152,24 +154,24 @@ public struct TokenAPIService: Sendable {
                 results[item.index].lastError = refreshed ? nil : record.lastError
                 let advice = StatusRules.advice(record.status, record.key)
                 results[item.index].reason = refreshed || advice.isEmpty ? nil : advice
-                return false
             }
+            pending = stillPending
         }
         return results
     }
 
     /// Removes the grant and its tokens (the engine records the event and logs it).
     func revoke(organisation: String, kind: GrantKind, subject: String) async throws -> GrantChangeAnswer? {
-        guard let record = try record(organisation: organisation, kind: kind, subject: subject),
+        guard let record = try await record(organisation: organisation, kind: kind, subject: subject),
               let transition = try await engine.revoke(record.key, message: "revoked by an administrator (imanage-tokend revoke)")
         else { return nil }
         return GrantChangeAnswer(key: record.key, status: transition.current, previousStatus: transition.previous)
     }
 
     /// Schedules a grant another process stored (`import`).
-    func schedule(organisation: String, kind: GrantKind, subject: String) throws -> GrantChangeAnswer? {
-        guard let record = try record(organisation: organisation, kind: kind, subject: subject) else { return nil }
-        let at = try engine.scheduleStored(record.key)
+    func schedule(organisation: String, kind: GrantKind, subject: String) async throws -> GrantChangeAnswer? {
+        guard let record = try await record(organisation: organisation, kind: kind, subject: subject) else { return nil }
+        let at = try await engine.scheduleStored(record.key)
         return GrantChangeAnswer(key: record.key, status: record.status, refreshAt: at)
     }
 }

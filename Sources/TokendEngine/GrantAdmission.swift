@@ -45,11 +45,11 @@ public enum AdmissionFailure: Error, Sendable, CustomStringConvertible {
 /// authorisation), for a library that the person is its NRTADMIN, then store the grant (the customer
 /// is bound again inside the write, so racing first authorisations cannot both pin).
 public struct GrantAdmission: Sendable {
-    public let store: SQLiteGrantStore
+    public let store: any GrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
 
-    public init(store: SQLiteGrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
+    public init(store: any GrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
         self.store = store
         self.client = client
         self.policy = policy
@@ -64,10 +64,10 @@ public struct GrantAdmission: Sendable {
     }
 
     /// The customer the organisation is: its `customer_id`, or the one pinned by its first authorisation.
-    public func expectedCustomer(of organisation: OrganisationConfig) throws(AdmissionFailure) -> String? {
+    public func expectedCustomer(of organisation: OrganisationConfig) async throws(AdmissionFailure) -> String? {
         if let configured = organisation.customerID { return configured }
         do {
-            return try store.pinnedCustomer(of: organisation.name)?.customerID
+            return try await store.pinnedCustomer(of: organisation.name)?.customerID
         } catch {
             throw .storeFailed("\(error)")
         }
@@ -80,7 +80,7 @@ public struct GrantAdmission: Sendable {
         case .success(let found): identity = found
         case .failure(let failure): throw .discoveryFailed(failure)
         }
-        let expected = try expectedCustomer(of: organisation)
+        let expected = try await expectedCustomer(of: organisation)
         if case .refused(let expected) = CustomerRule.decide(reported: identity.customerID, configured: expected, pinned: nil) {
             throw .otherCustomer(organisation: organisation.name, expected: expected, reported: identity.customerID)
         }
@@ -92,7 +92,7 @@ public struct GrantAdmission: Sendable {
     public func checkNrtadmin(
         _ identity: IManageIdentity, library: String, accessToken: String, organisation: OrganisationConfig
     ) async throws(AdmissionFailure) {
-        let customer = try expectedCustomer(of: organisation) ?? identity.customerID
+        let customer = try await expectedCustomer(of: organisation) ?? identity.customerID
         let url = organisation.nrtadminMembersURL(customerID: customer, library: library)
         switch NrtadminMembership.decide(await client.groupMembers(url: url, accessToken: accessToken, organisation: organisation.name), userID: identity.userID) {
         case .member: return
@@ -105,7 +105,7 @@ public struct GrantAdmission: Sendable {
     public func nrtadminLibraries(
         _ identity: IManageIdentity, accessToken: String, organisation: OrganisationConfig
     ) async throws(AdmissionFailure) -> [String] {
-        let customer = try expectedCustomer(of: organisation) ?? identity.customerID
+        let customer = try await expectedCustomer(of: organisation) ?? identity.customerID
         let libraries: [IManageLibrary]
         switch await client.libraries(url: organisation.librariesURL(customerID: customer), accessToken: accessToken, organisation: organisation.name) {
         case .success(let found): libraries = found
@@ -163,7 +163,7 @@ public struct GrantAdmission: Sendable {
             configuredCustomerID: organisation.customerID)
         do {
             try await store.saveAuthorisation(authorisation, now: now)
-            guard let record = try store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
+            guard let record = try await store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
             return record
         } catch let failure as AdmissionFailure {
             throw failure

@@ -55,7 +55,7 @@ public struct RefreshAttempt: Sendable {
 /// Refreshes one grant: claims it durably before the request, asks iManage, and writes the
 /// outcome (tokens, expiries, status, next refresh, event) in one transaction, by the policy.
 public struct GrantRefresher: Sendable {
-    public let store: SQLiteGrantStore
+    public let store: any GrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
     /// This process's name on its claims ("daemon:PID:START" or "cli:PID").
@@ -67,7 +67,7 @@ public struct GrantRefresher: Sendable {
     let ownerIsGone: @Sendable (String) -> Bool
 
     public init(
-        store: SQLiteGrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
+        store: any GrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
         now: @escaping @Sendable () -> Date = { Date() },
         unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
@@ -129,7 +129,7 @@ public struct GrantRefresher: Sendable {
         case .success(let identity): reported = identity.customerID
         case .failure: return
         }
-        let pinned = check.configuredCustomerID == nil ? (try? store.pinnedCustomer(of: check.organisation))??.customerID : nil
+        let pinned = check.configuredCustomerID == nil ? (try? await store.pinnedCustomer(of: check.organisation))??.customerID : nil
         let customer: String
         switch CustomerRule.decide(reported: reported, configured: check.configuredCustomerID, pinned: pinned) {
         case .matches: customer = reported

@@ -17,7 +17,7 @@ public final class RefreshEngine: Sendable {
     private let inProcess = Mutex<Set<Int64>>([])
     /// Refreshes asked for (`requestRefresh`) and not yet attempted, with the moment they are due.
     let requestedRefreshes = Mutex<[Int64: Date]>([:])
-    let store: SQLiteGrantStore
+    let store: any GrantStore
     private let refresher: GrantRefresher
     let logger: Logger
     let now: @Sendable () -> Date
@@ -33,7 +33,7 @@ public final class RefreshEngine: Sendable {
     let routineRefreshLevel: Logger.Level
 
     public init(
-        configuration: TokendConfiguration, store: SQLiteGrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
+        configuration: TokendConfiguration, store: any GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
         routineRefreshLevel: Logger.Level = .debug, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.routineRefreshLevel = routineRefreshLevel
@@ -70,7 +70,7 @@ public final class RefreshEngine: Sendable {
     public func start() async throws -> (scheduled: Int, overdue: Int) {
         let started = try await scheduleFromStore()
         retention.start()
-        if let restored = try store.grantsUnconfirmedSinceRestore(), restored.count > 0 {
+        if let restored = try await store.grantsUnconfirmedSinceRestore(), restored.count > 0 {
             logger.notice("this database is a copy restored from a backup taken at \(restored.takenAt.formatted(.iso8601)): \(restored.count) grants hold a refresh token from before it; any that iManage rotated since will be refused and named so, to be authorised again")
         }
         return started
@@ -102,7 +102,7 @@ public final class RefreshEngine: Sendable {
         var overdue: [ScheduleEntry] = []
         var onTime: [GrantScheduler.Entry] = []
         var toDisable: [Int64] = []
-        try store.forEachScheduleEntry { entry in
+        try await store.forEachScheduleEntry { entry in
             guard enabled.contains(entry.organisation) else {
                 if entry.status != .disabled { toDisable.append(entry.id) }
                 return
@@ -116,7 +116,8 @@ public final class RefreshEngine: Sendable {
         }
         if !toDisable.isEmpty {
             let transitions = try await store.setStatus(
-                .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration", now: startedAt)
+                .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration",
+                failure: nil, nextRefreshAt: nil, now: startedAt)
             transitions.filter(\.changed).forEach { log($0) }
         }
         scheduler.schedule(onTime)
@@ -190,7 +191,7 @@ public final class RefreshEngine: Sendable {
         let configuration = self.configuration
         var known: GrantRecord?
         do {
-            guard let record = try store.record(id: grantID) else { return }
+            guard let record = try await store.record(id: grantID) else { return }
             known = record
             let current = now()
             // A later entry of the same grant exists when its next refresh moved: this one is stale,
@@ -200,7 +201,8 @@ public final class RefreshEngine: Sendable {
             requestedRefreshes.withLock { $0[grantID] = nil }
             guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
                 let transitions = try await store.setStatus(
-                    .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration", now: current)
+                    .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration",
+                    failure: nil, nextRefreshAt: nil, now: current)
                 transitions.filter(\.changed).forEach { log($0) }
                 return
             }

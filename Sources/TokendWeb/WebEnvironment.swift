@@ -14,7 +14,7 @@ struct WebEnvironment: Sendable {
     let redirectURL: URL
     /// Cookies get `Secure` when the pages are reached over https.
     let secureCookies: Bool
-    let store: SQLiteGrantStore
+    let store: any GrantStore
     let engine: RefreshEngine
     let flow: AuthorisationFlow
     let states: AuthorisationStates

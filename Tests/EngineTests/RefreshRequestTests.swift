@@ -99,10 +99,10 @@ struct RefreshRequestTests {
             try await fixture.store.saveAuthorisation(.seeded(
                 imported, refreshToken: try fixture.emulator.mintRefreshToken(), refreshLife: 86_400,
                 nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
-            let at = try #require(try fixture.engine.scheduleStored(imported))
+            let at = try #require(try await fixture.engine.scheduleStored(imported))
             #expect(at.timeIntervalSinceNow < 1)
             #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: imported)?.accessToken != nil })
-            #expect(try fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
+            #expect(try await fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
         }
     }
 }

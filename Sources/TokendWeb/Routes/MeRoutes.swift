@@ -15,7 +15,7 @@ struct MeRoutes: Sendable {
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 let query = (try? FormCoding.parse(request.uri.query ?? "")) ?? [:]
-                return try show(organisation: name, session: environment.session(request, kind: .me, organisation: name),
+                return try await show(organisation: name, session: environment.session(request, kind: .me, organisation: name),
                                 justAuthorised: query["authorised"] == "1")
             }
         }
@@ -24,7 +24,7 @@ struct MeRoutes: Sendable {
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 guard let session = environment.session(request, kind: .me, organisation: name) else {
-                    return try show(organisation: name, session: nil, justAuthorised: false)
+                    return try await show(organisation: name, session: nil, justAuthorised: false)
                 }
                 return confirmDisconnect(session)
             }
@@ -41,7 +41,7 @@ struct MeRoutes: Sendable {
         }
     }
 
-    private func show(organisation: String, session: WebSession?, justAuthorised: Bool) throws(WebFailure) -> Response {
+    private func show(organisation: String, session: WebSession?, justAuthorised: Bool) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(organisation)
         guard let session else {
             let body = """
@@ -52,7 +52,7 @@ struct MeRoutes: Sendable {
             return PageRenderer.response(PageRenderer.page(title: "Your iManage authorisation", organisation: organisation, body: body))
         }
         let record: GrantRecord?
-        do { record = try environment.store.record(for: .user(session.userID, of: organisation)) } catch { throw WebFailure.internalError }
+        do { record = try await environment.store.record(for: .user(session.userID, of: organisation)) } catch { throw WebFailure.internalError }
         let now = environment.now()
         var body: String
         if let record {
