@@ -85,6 +85,7 @@ struct TokenAPIUnderTest {
         // Short: a Unix socket path must fit in 108 bytes.
         let directory = URL(fileURLWithPath: "/tmp/tokend-web-api-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o700)  // private to this user: the socket needs no imanage-tokend group
         let server = try await TokenAPIServer.start(
             socketPath: directory.appendingPathComponent("api.sock").path,
             service: TokenAPIService(engine: fixture.engine, store: fixture.store), logger: Logger(label: "web-test"))
