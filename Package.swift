@@ -281,6 +281,7 @@ let package = Package(
             dependencies: [
                 "TokendWeb", "TokendWebInput", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
                 "TokendTestSupport",
+                "TokendAPI",  // the effective status on every surface: the pages and the token API side by side
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -79,7 +79,7 @@ public struct TokenAPIService: Sendable {
         let rules = StatusRules(settings: engine.configuration.refresh)
         // The status every surface shows, not the stored one: a token is never served on a stored
         // `authorized` that the rules say no longer holds (run out, or NRTADMIN unconfirmed).
-        let status = enabled ? rules.effectiveStatus(of: record, now: current) : .disabled
+        let status = rules.effectiveStatus(of: record, organisationEnabled: enabled, now: current)
         func notValid(_ reason: String) -> TokenLookup {
             .notValid(NotValidAnswer(
                 key: record.key, status: status, reason: reason, accessExpiresAt: record.accessExpiresAt,
@@ -90,10 +90,9 @@ public struct TokenAPIService: Sendable {
             break
         case .disabled:
             return notValid("organisation \(organisation) is disabled: enable it in the configuration and reload")
-        case .expired:
-            return notValid("the access token ran out while refreshing kept failing; the daemon keeps retrying")
-        case .needsReauth, .clientError, .notNrtadmin, .unauthorized:
-            return notValid(rules.reason(for: record, status: status, now: current))
+        case .expired, .needsReauth, .clientError, .notNrtadmin, .unauthorized:
+            // Named, as the rules see it: `expired` for a stored `authorized` whose token ran out.
+            return notValid("\(status.rawValue): \(rules.reason(for: record, status: status, now: current))")
         }
         guard let expiry = record.accessExpiresAt, expiry.timeIntervalSince(current) >= Self.minimumValidity,
               let token = try await store.tokens(for: record.key)?.accessToken
@@ -108,12 +107,15 @@ public struct TokenAPIService: Sendable {
             authorisedBy: record.authorisedBy))
     }
 
-    /// Asks the engine to refresh each grant; with `wait`, waits (polling the store) up to that
-    /// many seconds for each outcome.
+    /// Asks the engine to refresh each grant; with `wait`, awaits each outcome (the engine tells
+    /// when the attempt's outcome is written) up to that many seconds in all.
     func refresh(_ grants: [(organisation: String, kind: GrantKind, subject: String)], wait: TimeInterval) async throws -> [RefreshResult] {
+        let waiting = min(max(wait, 0), Self.maximumWait)
         var results: [RefreshResult] = []
-        // An attempt that starts after the request answers it, whether it is the one scheduled or one due anyway.
-        var pending: [(index: Int, requested: Date)] = []
+        var pending: [(index: Int, ticket: RefreshTicket)] = []
+        // Taken before the request, so an attempt that ends before we await it still answers.
+        var tickets: [RefreshTicket] = []
+        defer { tickets.forEach(engine.forget) }
         for grant in grants {
             guard let record = try await record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
                 results.append(RefreshResult(
@@ -121,7 +123,8 @@ public struct TokenAPIService: Sendable {
                     outcome: "not_found", reason: "no grant: it was never authorised, or was revoked"))
                 continue
             }
-            let requestedAt = now()
+            let ticket = waiting > 0 ? engine.expectRefresh(ofGrant: record.id) : nil
+            if let ticket { tickets.append(ticket) }
             switch try await engine.requestRefresh(record.key) {
             case .notFound:
                 results.append(RefreshResult(key: record.key, outcome: "not_found", reason: "no grant: it was just revoked"))
@@ -132,32 +135,43 @@ public struct TokenAPIService: Sendable {
                     key: record.key, outcome: "scheduled", refreshAt: at, status: record.status,
                     reason: deferred ? "the last refresh was less than minimum_interval_seconds ago" : nil,
                     accessExpiresAt: record.accessExpiresAt, lastError: record.lastError))
-                pending.append((results.count - 1, requestedAt))
+                if let ticket { pending.append((results.count - 1, ticket)) }
             }
         }
-        let deadline = Date().addingTimeInterval(min(max(wait, 0), Self.maximumWait))
-        while !pending.isEmpty, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            var stillPending: [(index: Int, requested: Date)] = []
-            for item in pending {
-                guard let record = try await store.record(for: results[item.index].key) else {
-                    results[item.index].outcome = "not_found"
-                    results[item.index].reason = "the grant was revoked meanwhile"
-                    continue
-                }
-                guard let attempt = record.lastAttemptAt, attempt >= item.requested,
-                      record.inFlightSince == nil else { stillPending.append(item); continue }
-                let refreshed = record.status == .authorized && (record.lastRefreshAt ?? .distantPast) >= attempt
-                results[item.index].outcome = refreshed ? "refreshed" : "failed"
-                results[item.index].status = record.status
-                results[item.index].accessExpiresAt = record.accessExpiresAt
-                results[item.index].lastError = refreshed ? nil : record.lastError
-                let advice = StatusRules.advice(record.status, record.key)
-                results[item.index].reason = refreshed || advice.isEmpty ? nil : advice
-            }
-            pending = stillPending
+        let deadline = ContinuousClock.now + .milliseconds(Int64(waiting * 1_000))
+        for item in pending {
+            let end = await engine.refreshOutcome(item.ticket, timeout: max(.zero, deadline - ContinuousClock.now))
+            try await settle(&results[item.index], by: end)
         }
         return results
+    }
+
+    /// Fills in a scheduled refresh's result from how it ended (`nil`: not within the wait), by one read.
+    private func settle(_ result: inout RefreshResult, by end: RefreshEnd?) async throws {
+        guard let end else {
+            if try await store.record(for: result.key) == nil {
+                (result.outcome, result.reason) = ("not_found", "the grant was revoked meanwhile")
+            }
+            return
+        }
+        switch end {
+        case .grantGone:
+            (result.outcome, result.reason) = ("not_found", "the grant was revoked meanwhile")
+        case .notRecorded(let why):
+            (result.outcome, result.reason) = ("failed", why)
+        case .written(_, let refreshed):
+            guard let record = try await store.record(for: result.key) else {
+                (result.outcome, result.reason) = ("not_found", "the grant was revoked meanwhile")
+                return
+            }
+            let status = StatusRules(settings: engine.configuration.refresh).effectiveStatus(of: record, now: now())
+            result.outcome = refreshed ? "refreshed" : "failed"
+            result.status = status
+            result.accessExpiresAt = record.accessExpiresAt
+            result.lastError = refreshed ? nil : record.lastError
+            let advice = GrantAdvice.whatToDo(status, record.key)
+            result.reason = refreshed || advice.isEmpty ? nil : advice
+        }
     }
 
     /// Removes the grant and its tokens (the engine records the event and logs it).

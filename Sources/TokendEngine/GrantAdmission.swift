@@ -48,6 +48,8 @@ public struct GrantAdmission: Sendable {
     public let store: any GrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
+    /// The rules of a grant's life: the new grant's first refresh and refresh-token lifetime.
+    var lifecycle: GrantLifecycle { GrantLifecycle(policy: policy) }
 
     public init(store: any GrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
         self.store = store
@@ -87,16 +89,29 @@ public struct GrantAdmission: Sendable {
         return identity
     }
 
-    /// Checks that `identity` is in the NRTADMIN group of `library` of the organisation's customer.
-    /// 403 and 404 mean no (fail closed); other failures are passing and say so.
+    /// Checks that `identity` is in the NRTADMIN group of `library` of the organisation's customer,
+    /// by the one NRTADMIN rule (`NrtadminCheck`): 403 and 404 mean no (fail closed); other failures
+    /// are passing and say so; nothing is admitted unless confirmed.
     public func checkNrtadmin(
         _ identity: IManageIdentity, library: String, accessToken: String, organisation: OrganisationConfig
     ) async throws(AdmissionFailure) {
-        let customer = try await expectedCustomer(of: organisation) ?? identity.customerID
-        let url = organisation.nrtadminMembersURL(customerID: customer, library: library)
-        switch NrtadminMembership.decide(await client.groupMembers(url: url, accessToken: accessToken, organisation: organisation.name), userID: identity.userID) {
+        let pinned = organisation.customerID == nil ? try await expectedCustomer(of: organisation) : nil
+        let verdict: NrtadminVerdict
+        switch NrtadminCheck.customerToAsk(
+            reported: .success(identity.customerID), configured: organisation.customerID, pinned: pinned,
+            grantCustomer: identity.customerID) {
+        case .decided(let early):
+            verdict = early
+        case .ask(let customer):
+            let url = organisation.nrtadminMembersURL(customerID: customer, library: library)
+            let members = await client.groupMembers(url: url, accessToken: accessToken, organisation: organisation.name)
+            verdict = NrtadminCheck.verdict(members: members.map { $0.map(\.id) }, userID: identity.userID)
+        }
+        switch verdict {
         case .member: return
         case .notMember: throw .notNrtadmin(person: Self.describe(identity), library: library)
+        case let .otherCustomer(reported, expected):
+            throw .otherCustomer(organisation: organisation.name, expected: expected, reported: reported)
         case .unknown(let failure): throw .nrtadminCheckFailed(library: library, failure)
         }
     }
@@ -149,18 +164,13 @@ public struct GrantAdmission: Sendable {
             }
             key = .user(identity.userID, of: organisation.name)
         }
-        let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-        let authorisation = NewAuthorisation(
-            key: key,
-            identity: AuthorisedIdentity(
-                userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
-                customerID: identity.customerID),
-            refreshToken: IssuedToken(token: refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
-            accessToken: access,
-            nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: .random(in: 0..<1)),
-            nrtadminCheckedAt: key.kind == .library ? now : nil,
-            message: message(identity),
-            configuredCustomerID: organisation.customerID)
+        let identified = AuthorisedIdentity(
+            userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
+            customerID: identity.customerID)
+        guard let authorisation = lifecycle.newAuthorisation(
+            key: key, identity: identified, tokens: tokens, presentedRefreshToken: refreshToken,
+            message: message(identity), configuredCustomerID: organisation.customerID, now: now, unitRandom: .random(in: 0..<1))
+        else { throw .noRefreshToken }
         do {
             try await store.saveAuthorisation(authorisation, now: now)
             guard let record = try await store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }

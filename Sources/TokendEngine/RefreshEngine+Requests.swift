@@ -24,11 +24,8 @@ extension RefreshEngine {
         guard let organisation = configuration.organisation(named: key.organisation), organisation.enabled else {
             return .refused(status: .disabled, reason: "organisation \(key.organisation) is disabled or not in the configuration")
         }
-        switch record.status {
-        case .needsReauth, .notNrtadmin, .unauthorized:
+        if GrantAdvice.waitsForAPerson(record.status) {
             return .refused(status: record.status, reason: "\(record.status.rawValue): a person must authorise it again; refreshing cannot help")
-        case .authorized, .retrying, .expired, .clientError, .disabled:
-            break
         }
         let current = now()
         let policy = RefreshPolicy(settings: configuration.refresh)

@@ -56,6 +56,7 @@ struct MeRoutes: Sendable {
         let now = environment.now()
         var body: String
         if let record {
+            let status = environment.shownStatus(of: record)
             let name = record.authorisedBy?.name ?? session.name
             body = justAuthorised
                 ? "<h1>Authorised as \(HTML.escape(name))</h1>\n<div class=\"notice notice-ok\"><p>Your iManage account is authorised. This service now refreshes your access on its own; you do not need to sign in again.</p></div>"
@@ -64,18 +65,20 @@ struct MeRoutes: Sendable {
 
                 <dl class="facts">
                 <dt>Signed in as</dt><dd>\(HTML.escape(name)) (\(HTML.escape(record.authorisedBy?.email ?? session.email)), iManage id \(HTML.escape(session.userID)))</dd>
-                <dt>Status</dt><dd>\(record.status.badge)</dd>
+                <dt>Status</dt><dd>\(status.badge)</dd>
                 <dt>Access valid until</dt><dd>\(HTML.escape(TimeText.describe(record.accessExpiresAt, now: now)))</dd>
                 <dt>Next refresh</dt><dd>\(HTML.escape(TimeText.describe(record.nextRefreshAt, now: now)))</dd>
                 <dt>Last refresh</dt><dd>\(HTML.escape(TimeText.describe(record.lastRefreshAt, now: now)))</dd>
                 <dt>Authorisation lasts until</dt><dd>\(HTML.escape(TimeText.describe(record.refreshTokenExpiresAt, now: now)))</dd>
                 </dl>
                 """
-            if let error = record.lastError, record.status != .authorized {
+            if let error = record.lastError, status != .authorized {
                 body += "\n<div class=\"notice notice-error\"><p>Last problem: \(HTML.escape(error))</p></div>"
             }
-            if record.status.severity == .critical {
+            if GrantAdvice.waitsForAPerson(status) {
                 body += "\n<p>This authorisation needs you: authorise again to restore it.</p>"
+            } else if status.severity == .critical {
+                body += "\n<p>\(HTML.escape(Self.sentence(GrantAdvice.whatToDo(status, record.key))))</p>"
             }
         } else {
             body = """
@@ -96,6 +99,12 @@ struct MeRoutes: Sendable {
         }
         body += "\n</div>"
         return PageRenderer.response(PageRenderer.page(title: "Your iManage authorisation", organisation: organisation, body: body))
+    }
+
+    /// "the access token ran out…" as a sentence: capitalised, with a full stop.
+    static func sentence(_ text: String) -> String {
+        guard let first = text.first else { return text }
+        return first.uppercased() + text.dropFirst() + (text.hasSuffix(".") ? "" : ".")
     }
 
     /// The confirmation step of Disconnect: what it does, the button that does it, and a way back.

@@ -145,7 +145,7 @@ struct TrackerRoutes: Sendable {
             let record: GrantRecord?
             do { record = try await environment.store.record(for: .library(library, of: organisation)) } catch { throw WebFailure.internalError }
             let libraryPath = "\(base)/tracker/libraries/\(FormCoding.escape(library))"
-            let status = record.map(\.status) ?? .unauthorized
+            let status = record.map { environment.shownStatus(of: $0) } ?? .unauthorized
             let authorisedBy = record?.authorisedBy.map { "\(HTML.escape($0.name))<br><span class=\"muted\">\(HTML.escape($0.email))</span>" } ?? "—"
             var actions = """
                 <form class="authorise" method="post" action="\(HTML.escape(libraryPath))/authorise">\(HTML.csrfField(session.csrf))<input type="email" name="email" required aria-label="Email of the NRTADMIN who authorizes \(HTML.escape(library))" value="\(HTML.escape(session.email))"><button type="submit">Authorize</button></form>
