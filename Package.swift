@@ -15,7 +15,7 @@
 //   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports, HTTP
 //   TokendWebInput the callback's query: the pages' form limits and what it asks for -> Wire
-//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput
+//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput, Reports
 //   TokendCLI      the subcommands, thin over Engine and Store
 //   IManageEmulator an iManage Work server for tests, benchmarks and the demo -> Wire
 //
@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "TokendWeb",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput", "TokendHTTP",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput", "TokendHTTP", "TokendReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
