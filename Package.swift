@@ -2,10 +2,11 @@
 // imanage-tokend: keeps iManage Work OAuth grants alive.
 //
 // Modules and the one direction of their dependencies:
+//   IManageWire    iManage's wire formats: token and /api answers, error codes, redaction, forms, HTML text (Foundation only)
 //   TokendPolicy   pure rules: statuses, when to refresh, how to classify an answer
-//   TokendConfig   the TOML configuration, validated and resolved          -> Policy
+//   TokendConfig   the TOML configuration, validated and resolved          -> Policy, Wire
 //   TokendStore    SQLite (libsqlite3) and token encryption                 -> Policy
-//   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
+//   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy, Wire
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> Policy, Config, Store, Client
 //   TokendNotify   delivers the notifications outbox: a command and/or a signed webhook -> Config, Store
@@ -13,10 +14,10 @@
 //   TokendMetrics  /metrics in the Prometheus text format (swift-prometheus)  -> Policy, Config, Store, Reports, HTTP
 //   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports, HTTP
-//   TokendWebInput the callback's query: form decoding and what it asks for (no dependencies)
-//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput
+//   TokendWebInput the callback's query: the pages' form limits and what it asks for -> Wire
+//   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput, Reports
 //   TokendCLI      the subcommands, thin over Engine and Store
-//   IManageEmulator an iManage Work server for tests, benchmarks and the demo (independent)
+//   IManageEmulator an iManage Work server for tests, benchmarks and the demo -> Wire
 //
 // With TOKEND_FUZZ=1 in the environment, three libFuzzer targets are added (see the end of this
 // file and scripts/fuzz). Without it, `swift build` and `swift test` never see them.
@@ -53,10 +54,11 @@ let package = Package(
         // prctl(2), which Swift cannot call (it is C-variadic): the daemon forbids core dumps of itself.
         .systemLibrary(name: "CTokendSystem", path: "Sources/CTokendSystem"),
 
+        .target(name: "IManageWire", swiftSettings: strict),
         .target(name: "TokendPolicy", swiftSettings: strict),
         .target(
             name: "TokendConfig",
-            dependencies: ["TokendPolicy", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TokendPolicy", "IManageWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -67,7 +69,7 @@ let package = Package(
         .target(
             name: "IManageClient",
             dependencies: [
-                "TokendPolicy",
+                "TokendPolicy", "IManageWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -144,11 +146,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "TokendWebInput", swiftSettings: strict),
+        .target(name: "TokendWebInput", dependencies: ["IManageWire"], swiftSettings: strict),
         .target(
             name: "TokendWeb",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput", "TokendHTTP",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendWebInput", "TokendHTTP", "TokendReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,6 +176,7 @@ let package = Package(
         .target(
             name: "IManageEmulator",
             dependencies: [
+                "IManageWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -217,6 +220,7 @@ let package = Package(
             ],
             path: "Tests/TokendTestSupport", swiftSettings: strict),
         .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["IManageWire"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["TokendConfig", "TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite", "TokendTestSupport"], swiftSettings: strict),
         .testTarget(
@@ -279,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "TokendWeb", "TokendWebInput", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                "TokendWeb", "TokendWebInput", "IManageWire", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
                 "TokendTestSupport",
                 "TokendAPI",  // the effective status on every surface: the pages and the token API side by side
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -306,13 +310,13 @@ if Context.environment["TOKEND_FUZZ"] == "1" {
     package.targets += [
         .target(name: "CLibFuzzer", path: "Fuzz/Targets/CLibFuzzer"),
         .executableTarget(
-            name: "fuzz-token-response", dependencies: ["CLibFuzzer", "TokendPolicy"],
+            name: "fuzz-token-response", dependencies: ["CLibFuzzer", "IManageWire", "TokendPolicy"],
             path: "Fuzz/Targets/fuzz-token-response", swiftSettings: strict),
         .executableTarget(
             name: "fuzz-configuration", dependencies: ["CLibFuzzer", "TokendConfig", "TokendPolicy"],
             path: "Fuzz/Targets/fuzz-configuration", swiftSettings: strict),
         .executableTarget(
-            name: "fuzz-callback-query", dependencies: ["CLibFuzzer", "TokendWebInput"],
+            name: "fuzz-callback-query", dependencies: ["CLibFuzzer", "TokendWebInput", "IManageWire"],
             path: "Fuzz/Targets/fuzz-callback-query", swiftSettings: strict),
     ]
 }

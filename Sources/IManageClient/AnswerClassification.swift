@@ -1,4 +1,5 @@
 import Foundation
+import IManageWire
 import TokendPolicy
 
 /// Which grant a token request used; it changes what a refusal means to an administrator.
@@ -9,33 +10,45 @@ enum TokenGrant: String, Sendable {
 
 /// Puts the host and what to do next into the failures of answers that came back.
 enum AnswerClassification {
-    /// Rewords a failure that `TokenResponseParser` read from a token endpoint's answer.
-    static func tokenFailure(_ failure: RefreshFailure, host: String, grant: TokenGrant) -> RefreshFailure {
-        var result = failure
-        guard let status = failure.httpStatus, !(200..<300).contains(status) else {
-            result.detail = "\(host): \(failure.detail)"
-            return result
+    /// The tokens of an answer of the token endpoint, or the failure it is: the class is the
+    /// refresh policy's (`RefreshFailure.classify`), the words name the host and what to do next.
+    static func tokenResult(_ answer: TokenAnswer, host: String, grant: TokenGrant) -> Result<TokenResponse, RefreshFailure> {
+        switch answer {
+        case .issued(let accessToken, let refreshToken, let expiresIn, let tokenType):
+            return .success(TokenResponse(
+                accessToken: accessToken, refreshToken: refreshToken, expiresIn: expiresIn, tokenType: tokenType))
+        case .unusable(let status, let problem, let excerpt):
+            return .failure(RefreshFailure(
+                .transient, httpStatus: status, detail: "\(host): \(problem)", responseExcerpt: excerpt))
+        case .refused(let status, let oauthError, let retryAfter, let excerpt):
+            let failureClass = RefreshFailure.classify(httpStatus: status, oauthError: oauthError)
+            return .failure(RefreshFailure(
+                failureClass, httpStatus: status, oauthError: oauthError, retryAfter: retryAfter,
+                detail: refusalDetail(failureClass, status: status, host: host, grant: grant), responseExcerpt: excerpt))
         }
-        switch failure.failureClass {
+    }
+
+    /// What a refusal of the token endpoint means, for an administrator.
+    private static func refusalDetail(_ failureClass: FailureClass, status: Int, host: String, grant: TokenGrant) -> String {
+        switch failureClass {
         case .grantDead where grant == .refreshToken:
-            result.detail = "\(host) refused the refresh token: a person must authorise again"
+            "\(host) refused the refresh token: a person must authorise again"
         case .grantDead:
-            result.detail = "\(host) refused the authorisation code (it expired, was used already, or the "
+            "\(host) refused the authorisation code (it expired, was used already, or the "
                 + "redirect URL differs from the one registered in iManage): start the authorisation again"
         case .clientRefused:
-            result.detail = "\(host) refused the client id or secret: check the organisation's client_id and "
+            "\(host) refused the client id or secret: check the organisation's client_id and "
                 + "client_secret_file (the secret may have expired or the application been disabled in iManage)"
         case .transient where status == 429:
             // The status and OAuth error follow in the description: "(HTTP 429, too_many_requests)".
-            result.detail = "\(host) asked us to slow down"
+            "\(host) asked us to slow down"
         case .transient where (500..<600).contains(status):
-            result.detail = "\(host)'s token endpoint failed on its side; retrying later"
+            "\(host)'s token endpoint failed on its side; retrying later"
         case .transient where (300..<400).contains(status):
-            result.detail = "\(host)'s token endpoint answered with a redirect; check the token URL"
+            "\(host)'s token endpoint answered with a redirect; check the token URL"
         case .transient:
-            result.detail = "\(host)'s token endpoint refused the request; check the token URL"
+            "\(host)'s token endpoint refused the request; check the token URL"
         }
-        return result
     }
 
     /// The failure for an API answer (discovery, libraries, members) whose status is not 2xx.

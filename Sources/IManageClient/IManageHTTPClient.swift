@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import IManageWire
 import Logging
 import Metrics
 import NIOCore
@@ -109,14 +110,15 @@ public final class IManageHTTPClient: Sendable {
         var request = makeRequest(url, method: .POST)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        let body = FormEncoding.encode(fields)
+        let body = Array(FormEncoding.encode(fields.map { ($0.name, $0.value) }).utf8)
         request.body = .bytes(ByteBuffer(bytes: body))
 
         let result = await send(request, to: target, what: "token", organisation: organisation).flatMap { answer in
-            TokenResponseParser.parse(
-                status: answer.status, body: answer.body, retryAfterHeader: answer.retryAfter,
-                now: Date(), defaultLifetime: settings.defaultAccessTokenLifetime
-            ).mapError { AnswerClassification.tokenFailure($0, host: target.host, grant: grant) }
+            AnswerClassification.tokenResult(
+                TokenAnswer.read(
+                    status: answer.status, body: answer.body, retryAfterHeader: answer.retryAfter,
+                    now: Date(), defaultLifetime: settings.defaultAccessTokenLifetime),
+                host: target.host, grant: grant)
         }
         logOutcome(result, what: "token (\(grant.rawValue))", target: target)
         return result

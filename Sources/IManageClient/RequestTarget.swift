@@ -1,4 +1,5 @@
 import Foundation
+import IManageWire
 import TokendPolicy
 
 /// A URL the client may send credentials to: http or https with a host, and plain http only

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import IManageWire
 import NIOCore
 import NIOSSL
 import TokendPolicy

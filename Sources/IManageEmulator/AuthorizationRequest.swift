@@ -1,4 +1,5 @@
 import Foundation
+import IManageWire
 
 /// The OAuth parameters of an authorize request (from the query of the GET, or the hidden
 /// fields of the sign-in form's POST), checked against the registered client.

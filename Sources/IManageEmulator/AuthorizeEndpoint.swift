@@ -1,4 +1,5 @@
 import Hummingbird
+import IManageWire
 
 /// `GET` and `POST /auth/oauth2/authorize`: the sign-in page and its form.
 struct AuthorizeEndpoint: Sendable {
@@ -28,7 +29,7 @@ struct AuthorizeEndpoint: Sendable {
         if let fault = try await core.injectedFault(for: .authorize, context: context) { return fault }
         let parameters: [String: String]
         do {
-            parameters = try FormEncoding.parse(request.uri.query ?? "")
+            parameters = try FormEncoding.parse(request.uri.query ?? "", limits: .emulator)
         } catch {
             return reject("The request's parameters are malformed or repeated.")
         }
@@ -44,7 +45,7 @@ struct AuthorizeEndpoint: Sendable {
         let parameters: [String: String]
         do {
             let body = try await request.body.collect(upTo: 64 * 1024)
-            parameters = try FormEncoding.parse(String(buffer: body))
+            parameters = try FormEncoding.parse(String(buffer: body), limits: .emulator)
         } catch {
             return reject("The submitted form is malformed or too large.")
         }

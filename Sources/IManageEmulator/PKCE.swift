@@ -1,15 +1,16 @@
 import Crypto
+import IManageWire
 
 /// Proof Key for Code Exchange (RFC 7636), S256 only: the plain method is refused.
 enum PKCE {
     /// Whether `verifier` has the form RFC 7636 §4.1 requires: 43 to 128 unreserved characters.
     static func isWellFormedVerifier(_ verifier: String) -> Bool {
-        (43...128).contains(verifier.utf8.count) && verifier.utf8.allSatisfy(isUnreserved)
+        (43...128).contains(verifier.utf8.count) && verifier.utf8.allSatisfy(FormEncoding.isUnreserved)
     }
 
     /// Whether `challenge` can be an S256 challenge: 43 base64url characters.
     static func isWellFormedChallenge(_ challenge: String) -> Bool {
-        challenge.utf8.count == 43 && challenge.utf8.allSatisfy(isUnreserved)
+        challenge.utf8.count == 43 && challenge.utf8.allSatisfy(FormEncoding.isUnreserved)
     }
 
     /// The S256 challenge of a verifier: unpadded base64url of its SHA-256.
@@ -25,17 +26,6 @@ enum PKCE {
     /// Whether `verifier` answers `challenge`.
     static func verifier(_ verifier: String, matches challenge: String) -> Bool {
         isWellFormedVerifier(verifier) && constantTimeEquals(PKCE.challenge(forVerifier: verifier), challenge)
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "_"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
     }
 }
 

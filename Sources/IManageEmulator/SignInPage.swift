@@ -1,3 +1,5 @@
+import IManageWire
+
 /// The HTML of the emulator's sign-in page and its 400 page. Every value echoed into the
 /// page is HTML-escaped.
 enum SignInPage {
@@ -55,20 +57,5 @@ enum SignInPage {
         """
     }
 
-    /// Escapes text for HTML element content and double-quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.unicodeScalars.append(character)
-            }
-        }
-        return output
-    }
+    private static func escape(_ text: String) -> String { HTMLText.escape(text) }
 }

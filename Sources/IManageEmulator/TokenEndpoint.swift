@@ -1,4 +1,5 @@
 import Hummingbird
+import IManageWire
 
 /// `POST /auth/oauth2/token`: the `authorization_code` and `refresh_token` grants, with the
 /// client's id and secret in the form body.
@@ -51,8 +52,8 @@ struct TokenEndpoint: Sendable {
             throw .invalidRequest("the body is too large or could not be read")
         }
         do {
-            return try FormEncoding.parse(String(buffer: body))
-        } catch .repeatedParameter(let name) {
+            return try FormEncoding.parse(String(buffer: body), limits: .emulator)
+        } catch .repeated(let name) {
             throw .invalidRequest("parameter \(name) is repeated")
         } catch {
             throw .invalidRequest("the form is malformed")

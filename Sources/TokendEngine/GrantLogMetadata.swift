@@ -4,8 +4,8 @@ import TokendStore
 
 /// The journal fields of the contract for a line about a grant, so
 /// `journalctl TOKEND_LIBRARY=ACTIVE` is the history of one library.
-enum GrantLogMetadata {
-    static func fields(_ key: GrantKey, status: GrantStatus, failure: RefreshFailure? = nil) -> Logger.Metadata {
+public enum GrantLogMetadata {
+    public static func fields(_ key: GrantKey, status: GrantStatus, failure: RefreshFailure? = nil) -> Logger.Metadata {
         var fields: Logger.Metadata = [
             "TOKEND_ORGANISATION": .string(key.organisation),
             (key.kind == .library ? "TOKEND_LIBRARY" : "TOKEND_USER"): .string(key.subject),
@@ -19,7 +19,7 @@ enum GrantLogMetadata {
     }
 
     /// How loud a status change is: a person must act → error; passing trouble → warning.
-    static func level(of status: GrantStatus) -> Logger.Level {
+    public static func level(of status: GrantStatus) -> Logger.Level {
         switch status.severity {
         case .ok: .info
         case .warning: .warning

@@ -15,13 +15,24 @@ public enum UserLookup {
     /// The user grant of `records` (one organisation's) named `name`: by id first (ignoring case), then by email.
     public static func find(_ name: String, among records: [GrantRecord]) -> Outcome {
         let users = records.filter { $0.key.kind == .user }
-        if let byID = users.first(where: { $0.key.subject.caseInsensitiveCompare(name) == .orderedSame }) { return .found(byID) }
-        let byEmail = users.filter { $0.authorisedBy.map { !$0.email.isEmpty && $0.email.caseInsensitiveCompare(name) == .orderedSame } == true }
+        if let byID = users.first(where: { isUserID(name, of: $0) }) { return .found(byID) }
+        let byEmail = users.filter { isEmail(name, of: $0) }
         switch byEmail.count {
         case 0: return .none
         case 1: return .found(byEmail[0])
         default: return .ambiguous(byEmail.map(\.key.subject).sorted())
         }
+    }
+
+    /// Whether `name` is the user id of `record`, ignoring case.
+    public static func isUserID(_ name: String, of record: GrantRecord) -> Bool {
+        record.key.subject.caseInsensitiveCompare(name) == .orderedSame
+    }
+
+    /// Whether `name` is the email of whoever authorised `record`, ignoring case; no email matches nothing.
+    public static func isEmail(_ name: String, of record: GrantRecord) -> Bool {
+        guard let email = record.authorisedBy?.email, !email.isEmpty else { return false }
+        return email.caseInsensitiveCompare(name) == .orderedSame
     }
 
     /// What to say when `email` is ambiguous in `organisation`.

@@ -1,3 +1,5 @@
+import IManageWire
+
 /// What iManage's redirect to `/oauth/callback` asks for, read from its query string alone
 /// (before the state is looked up): the pure part of the callback route, kept free of HTTP so
 /// that it can be tested and fuzzed on its own.

@@ -22,9 +22,10 @@ struct AwaitedOutcomeTests {
             let ticket = fixture.engine.expectRefresh(ofGrant: id)
             _ = try await fixture.engine.requestRefresh(key)
             let started = ContinuousClock.now
-            let refreshed = await fixture.engine.refreshOutcome(ticket, timeout: .seconds(10))
+            // A long timeout, so an answer well before it is the outcome's even on a loaded machine.
+            let refreshed = await fixture.engine.refreshOutcome(ticket, timeout: .seconds(60))
             #expect(refreshed == .written(status: .authorized, refreshed: true))
-            #expect(ContinuousClock.now - started < .seconds(5), "answered by the timeout, not the outcome")
+            #expect(ContinuousClock.now - started < .seconds(30), "answered by the timeout, not the outcome")
 
             try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
             try await Task.sleep(for: .milliseconds(150))

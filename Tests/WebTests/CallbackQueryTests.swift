@@ -1,3 +1,4 @@
+import IManageWire
 import Testing
 import TokendWebInput
 

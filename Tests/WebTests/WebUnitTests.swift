@@ -135,6 +135,14 @@ struct WebUnitTests {
         #expect(HTML.escape("<script>\"x\" & 'y'</script>") == "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;")
     }
 
+    @Test("a time on a page: the UTC stamp and the same relative time as the CLI's status table")
+    func pageTimes() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(TimeText.describe(now.addingTimeInterval(14 * 60 + 30), now: now) == "2027-01-15 08:14:30 UTC (in 14m)")
+        #expect(TimeText.describe(now.addingTimeInterval(-3 * 3600), now: now) == "2027-01-15 05:00:00 UTC (3h ago)")
+        #expect(TimeText.describe(nil, now: now) == "—")
+    }
+
     @Test("email check of the Authorize form")
     func emails() {
         #expect(TrackerRoutes.looksLikeEmail("alice@example.com"))

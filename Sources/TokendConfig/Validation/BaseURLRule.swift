@@ -1,4 +1,5 @@
 import Foundation
+import IManageWire
 
 /// The rule for every URL of the configuration (`public_url` and the organisations' base URLs):
 /// absolute, `https` unless the host is loopback, no user or password, no query or fragment,
@@ -63,10 +64,7 @@ extension URL {
 
 /// Percent-encoding of one path segment: everything but the unreserved characters `A-Z a-z 0-9 - . _ ~`.
 enum PathSegment {
-    private static let unreserved = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
     static func encode(_ segment: String) -> String {
-        segment.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        FormEncoding.encodeComponent(segment)
     }
 }

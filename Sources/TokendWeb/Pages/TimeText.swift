@@ -1,28 +1,16 @@
 import Foundation
 import TokendPolicy
+import TokendReports
 
 /// Times and statuses as the pages show them.
 enum TimeText {
-    /// `2025-03-01 14:03:22 UTC (in 15 min)`, or an em dash for no time.
+    /// `2025-03-01 14:03:22 UTC (in 15m)`, or an em dash for no time.
     static func describe(_ date: Date?, now: Date) -> String {
         guard let date else { return "—" }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         let stamp = formatter.string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
-        return "\(stamp) (\(relative(date, now: now)))"
-    }
-
-    static func relative(_ date: Date, now: Date) -> String {
-        let seconds = date.timeIntervalSince(now)
-        let magnitude = abs(seconds)
-        let amount: String
-        switch magnitude {
-        case ..<60: amount = "\(Int(magnitude)) s"
-        case ..<7200: amount = "\(Int(magnitude / 60)) min"
-        case ..<(3 * 86400): amount = "\(Int(magnitude / 3600)) h"
-        default: amount = "\(Int(magnitude / 86400)) days"
-        }
-        return seconds >= 0 ? "in \(amount)" : "\(amount) ago"
+        return "\(stamp) (\(RelativeTime.describe(date, now: now)))"
     }
 }
 

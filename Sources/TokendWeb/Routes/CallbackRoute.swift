@@ -3,6 +3,7 @@ import Hummingbird
 import IManageClient
 import Logging
 import TokendConfig
+import TokendEngine
 import TokendPolicy
 import TokendStore
 import TokendWebInput
@@ -121,10 +122,6 @@ struct CallbackRoute: Sendable {
         let key = record.key
         environment.logger.info(
             "\(key.organisation) \(key.kind.rawValue) \(key.subject): authorised by \(record.authorisedBy?.userID ?? "?") on the web page",
-            metadata: [
-                "TOKEND_ORGANISATION": "\(key.organisation)",
-                (key.kind == .library ? "TOKEND_LIBRARY" : "TOKEND_USER"): "\(key.subject)",
-                "TOKEND_STATUS": "\(record.status.rawValue)",
-            ])
+            metadata: GrantLogMetadata.fields(key, status: record.status))
     }
 }

@@ -1,19 +1,18 @@
 import Foundation
-import TokendPolicy
 
 /// What is wrong with an answer of iManage's API, in words for an administrator.
-struct APIAnswerProblem: Error, Equatable {
-    var text: String
-    init(_ text: String) { self.text = text }
+public struct APIAnswerProblem: Error, Sendable, Equatable {
+    public var text: String
+    public init(_ text: String) { self.text = text }
 }
 
 /// Reads the answers of iManage's work API (discovery, libraries, group members) and checks
 /// every field the daemon relies on. Pure and total: any bytes give a value or a problem.
-enum APIAnswerParser {
+public enum APIAnswerParser {
     /// The longest identifier, email or name accepted; iManage's are far shorter.
-    static let maximumFieldLength = 256
+    public static let maximumFieldLength = 256
 
-    static func identity(_ body: [UInt8]) -> Result<IManageIdentity, APIAnswerProblem> {
+    public static func identity(_ body: [UInt8]) -> Result<IManageIdentity, APIAnswerProblem> {
         guard let answer = try? JSONDecoder().decode(DiscoveryAnswer.self, from: Data(body)) else {
             return .failure(APIAnswerProblem("the discovery answer is not a JSON object of the expected shape"))
         }
@@ -29,7 +28,7 @@ enum APIAnswerParser {
         }.mapError { $0 as? APIAnswerProblem ?? APIAnswerProblem("the discovery answer is malformed") }
     }
 
-    static func libraries(_ body: [UInt8]) -> Result<[IManageLibrary], APIAnswerProblem> {
+    public static func libraries(_ body: [UInt8]) -> Result<[IManageLibrary], APIAnswerProblem> {
         list(body, of: LibraryEntry.self, what: "libraries") { entry, position in
             guard let entry else { throw APIAnswerProblem("library \(position) is not a JSON object") }
             let hidden: Bool
@@ -44,7 +43,7 @@ enum APIAnswerParser {
         }
     }
 
-    static func groupMembers(_ body: [UInt8]) -> Result<[IManageGroupMember], APIAnswerProblem> {
+    public static func groupMembers(_ body: [UInt8]) -> Result<[IManageGroupMember], APIAnswerProblem> {
         list(body, of: MemberEntry.self, what: "group members") { entry, position in
             guard let entry else { throw APIAnswerProblem("member \(position) is not a JSON object") }
             let id = try identifier(entry.id, field: "member \(position)'s id")
@@ -56,7 +55,7 @@ enum APIAnswerParser {
     }
 
     /// The `error.code` of an iManage API error answer, if it is a short plain code.
-    static func errorCode(_ body: [UInt8]) -> String? {
+    public static func errorCode(_ body: [UInt8]) -> String? {
         guard let answer = try? JSONDecoder().decode(APIErrorAnswer.self, from: Data(body)),
               case .text(let code)? = answer.error?.value?.code
         else { return nil }

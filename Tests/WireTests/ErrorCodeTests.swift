@@ -1,5 +1,5 @@
+import IManageWire
 import Testing
-import TokendPolicy
 
 @Suite("Error codes from servers: kept when they read as codes, dropped when they may be secrets")
 struct ErrorCodeTests {
