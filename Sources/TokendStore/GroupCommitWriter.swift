@@ -28,6 +28,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private(set) var commits = 0
     private(set) var writes = 0
 
+    /// Statements the writer's connection keeps prepared (for tests).
+    var cachedStatementCount: Int { queue.sync { connection.cachedStatementCount } }
+
     init(connection: SQLiteConnection) {
         self.connection = connection
     }
@@ -76,29 +79,31 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func commit(_ batch: [Job]) {
         do {
-            try connection.execute("BEGIN IMMEDIATE")
+            try connection.executeCached("BEGIN IMMEDIATE")
         } catch {
             batch.forEach { $0.finish(error) }
             return
         }
         for job in batch {
             do {
-                try connection.execute("SAVEPOINT job")
+                try connection.executeCached("SAVEPOINT job")
+                defer { connection.resetCachedStatements() }
                 try job.run(connection)
-                try connection.execute("RELEASE job")
+                connection.resetCachedStatements()
+                try connection.executeCached("RELEASE job")
             } catch {
                 // The job's own error reaches its caller through its outcome.
-                try? connection.execute("ROLLBACK TO job")
-                try? connection.execute("RELEASE job")
+                try? connection.executeCached("ROLLBACK TO job")
+                try? connection.executeCached("RELEASE job")
             }
         }
         do {
-            try connection.execute("COMMIT")
+            try connection.executeCached("COMMIT")
             commits += 1
             writes += batch.count
             for job in batch { job.finish(nil) }
         } catch {
-            try? connection.execute("ROLLBACK")
+            try? connection.executeCached("ROLLBACK")
             batch.forEach { $0.finish(error) }
         }
     }

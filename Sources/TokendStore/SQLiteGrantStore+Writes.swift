@@ -59,7 +59,7 @@ extension SQLiteGrantStore {
         let cipher = try self.cipher
         let restored = restoredBackupTakenAt
         return try await write { db in
-            let row = try db.prepare("SELECT \(Self.recordColumns), refresh_token FROM grants WHERE id = ?").bind(id)
+            let row = try db.cached(Self.claimSelect).bind(id)
             guard try row.step() else { return nil }
             let record = Self.record(from: row)
             guard let sealed = row.bytes(27) else { return nil }
@@ -73,7 +73,7 @@ extension SQLiteGrantStore {
                 abandoned = (holder, since)
             }
             let refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
-            try db.prepare("UPDATE grants SET in_flight_since = ?, in_flight_owner = ?, last_attempt_at = ?, updated_at = ? WHERE id = ?")
+            try db.cached("UPDATE grants SET in_flight_since = ?, in_flight_owner = ?, last_attempt_at = ?, updated_at = ? WHERE id = ?")
                 .bind(now, owner, now, now, id).run()
             return ClaimedRefresh(
                 record: record, refreshToken: refreshToken, abandonedClaim: abandoned,
@@ -88,7 +88,7 @@ extension SQLiteGrantStore {
         let cipher = try self.cipher
         let repeatAfter = outbox.repeatAfter
         let (transition, queued): (StatusTransition, Bool) = try await write { db in
-            let row = try db.prepare("SELECT organisation, kind, subject, status, in_flight_owner FROM grants WHERE id = ?").bind(id)
+            let row = try db.cached("SELECT organisation, kind, subject, status, in_flight_owner FROM grants WHERE id = ?").bind(id)
             guard try row.step() else { throw StoreError.grantNotFound(grant: "grant #\(id)") }
             let key = GrantKey(
                 organisation: row.string(0) ?? "", kind: GrantKind(rawValue: row.string(1) ?? "") ?? .user,
@@ -124,7 +124,7 @@ extension SQLiteGrantStore {
                 values.append(checked)
             }
             values.append(id)
-            try db.prepare("UPDATE grants SET \(assignments.joined(separator: ", ")) WHERE id = ?").bind(values).run()
+            try db.cached("UPDATE grants SET \(assignments.joined(separator: ", ")) WHERE id = ?").bind(values).run()
             if previous != update.status || update.alwaysRecordEvent {
                 try Self.insertEvent(db, key: key, at: now, status: update.status, previous: previous,
                                      failure: update.failure, message: update.message)
@@ -190,8 +190,11 @@ extension SQLiteGrantStore {
 
     // MARK: Helpers inside a transaction
 
+    /// A claim reads the whole record and the sealed refresh token (column 27).
+    static let claimSelect = "SELECT \(recordColumns), refresh_token FROM grants WHERE id = ?"
+
     static func currentStatus(_ db: SQLiteConnection, _ key: GrantKey) throws -> GrantStatus? {
-        let row = try db.prepare("SELECT status FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
+        let row = try db.cached("SELECT status FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
             .bind(key.organisation, key.kind.rawValue, key.subject)
         return try row.step() ? row.string(0).flatMap(GrantStatus.init(rawValue:)) : nil
     }
@@ -200,7 +203,7 @@ extension SQLiteGrantStore {
         _ db: SQLiteConnection, key: GrantKey, at: Date, status: GrantStatus, previous: GrantStatus?,
         failure: RefreshFailure?, message: String
     ) throws {
-        try db.prepare("""
+        try db.cached("""
             INSERT INTO events (at, organisation, kind, subject, status, previous_status, error_class, http_status, message)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).bind(at, key.organisation, key.kind.rawValue, key.subject, status.rawValue, previous?.rawValue,

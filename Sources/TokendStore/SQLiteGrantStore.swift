@@ -131,11 +131,19 @@ public final class SQLiteGrantStore: @unchecked Sendable {
         (writer?.commits ?? 0, writer?.writes ?? 0)
     }
 
+    /// Statements kept prepared by the writer's and the reader's connections (for tests).
+    var cachedStatementCounts: (writer: Int, reader: Int) {
+        (writer?.cachedStatementCount ?? 0, (try? read { $0.cachedStatementCount }) ?? 0)
+    }
+
     // MARK: Plumbing for the extensions
 
     func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         readLock.lock()
-        defer { readLock.unlock() }
+        defer {
+            reader.resetCachedStatements()
+            readLock.unlock()
+        }
         return try body(reader)
     }
 
@@ -184,7 +192,7 @@ extension SQLiteGrantStore {
     /// The grant of `key`, if there is one.
     public func record(for key: GrantKey) throws -> GrantRecord? {
         try read { db in
-            let row = try db.prepare("SELECT \(Self.recordColumns) FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
+            let row = try db.cached("SELECT \(Self.recordColumns) FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
                 .bind(key.organisation, key.kind.rawValue, key.subject)
             return try row.step() ? Self.record(from: row) : nil
         }
@@ -192,7 +200,7 @@ extension SQLiteGrantStore {
 
     public func record(id: Int64) throws -> GrantRecord? {
         try read { db in
-            let row = try db.prepare("SELECT \(Self.recordColumns) FROM grants WHERE id = ?").bind(id)
+            let row = try db.cached("SELECT \(Self.recordColumns) FROM grants WHERE id = ?").bind(id)
             return try row.step() ? Self.record(from: row) : nil
         }
     }
@@ -230,7 +238,7 @@ extension SQLiteGrantStore {
     /// The decrypted tokens of a grant (for the token API and the refresher; never for display).
     public func tokens(for key: GrantKey) throws -> GrantTokens? {
         try read { db in
-            let row = try db.prepare("SELECT refresh_token, access_token FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
+            let row = try db.cached("SELECT refresh_token, access_token FROM grants WHERE organisation = ? AND kind = ? AND subject = ?")
                 .bind(key.organisation, key.kind.rawValue, key.subject)
             guard try row.step() else { return nil }
             return try decryptTokens(refresh: row.bytes(0), access: row.bytes(1), key: key)
