@@ -31,7 +31,7 @@ public enum UserLookup {
 
     /// Whether `name` is the email of whoever authorised `record`, ignoring case; no email matches nothing.
     public static func isEmail(_ name: String, of record: GrantRecord) -> Bool {
-        guard let email = record.authorisedBy?.email, !email.isEmpty else { return false }
+        guard let email = record.authorizedBy?.email, !email.isEmpty else { return false }
         return email.caseInsensitiveCompare(name) == .orderedSame
     }
 

@@ -23,8 +23,8 @@ import TokendPolicy
         defer { db.cleanUp() }
         let store = try db.open()
         let now = Date()
-        try await store.saveAuthorisation(authorisation(keyA, refresh: "refresh-A", access: "access-A1", now: now), now: now)
-        try await store.saveAuthorisation(authorisation(keyB, refresh: "refresh-B", access: "access-B1", now: now), now: now)
+        try await store.saveAuthorization(authorization(keyA, refresh: "refresh-A", access: "access-A1", now: now), now: now)
+        try await store.saveAuthorization(authorization(keyB, refresh: "refresh-B", access: "access-B1", now: now), now: now)
         let b = try #require(try store.record(for: keyB))
         // Its statement stopped after the one row it found.
         #expect(try store.record(for: keyA)?.status == .authorized)
@@ -39,14 +39,14 @@ import TokendPolicy
         defer { db.cleanUp() }
         let daemon = try db.open()
         let now = Date()
-        try await daemon.saveAuthorisation(authorisation(keyA, refresh: "refresh-A", access: "access-A1", now: now), now: now)
+        try await daemon.saveAuthorization(authorization(keyA, refresh: "refresh-A", access: "access-A1", now: now), now: now)
         let a = try #require(try daemon.record(for: keyA))
         // The claim's statement stops after the grant's row, inside the writer's batch.
         let claim = try await daemon.claimRefresh(id: a.id, owner: "daemon:1", now: now, lease: 60)
         #expect(claim?.refreshToken == "refresh-A")
         // Another process (an `import`) writes in between.
         let cli = try db.open()
-        try await cli.saveAuthorisation(authorisation(keyB, refresh: "refresh-B", access: "access-B1", now: now), now: now)
+        try await cli.saveAuthorization(authorization(keyB, refresh: "refresh-B", access: "access-B1", now: now), now: now)
         // The daemon's next write must start from the newest data, not fail on an old snapshot.
         try await daemon.apply(refreshed(access: "access-A2", now: now), toGrant: a.id, claimedBy: "daemon:1", now: now)
         #expect(try daemon.tokens(for: keyA)?.accessToken == "access-A2")
@@ -59,7 +59,7 @@ import TokendPolicy
         defer { db.cleanUp() }
         let store = try db.open()
         let now = Date()
-        try await store.saveAuthorisation(authorisation(keyA, refresh: "refresh-A", access: "access-A1", now: now), now: now)
+        try await store.saveAuthorization(authorization(keyA, refresh: "refresh-A", access: "access-A1", now: now), now: now)
         let a = try #require(try store.record(for: keyA))
         for round in 0..<50 {
             _ = try await store.claimRefresh(id: a.id, owner: "daemon:1", now: now, lease: 60)

@@ -37,7 +37,7 @@ struct CallbackRoute: Sendable {
             }
         }
         // The sign-in's cookie is cleared by whatever the callback answers.
-        let flowCookie = AuthorisationStates.cookieName(for: state)
+        let flowCookie = AuthorizationStates.cookieName(for: state)
         var response: Response
         switch environment.states.take(state: state, cookie: request.cookies[flowCookie]?.value, now: environment.now()) {
         case .success(let pending):
@@ -53,7 +53,7 @@ struct CallbackRoute: Sendable {
         return response
     }
 
-    private func complete(_ pending: PendingAuthorisation, query: CallbackQuery, issuer: String?) async throws(WebFailure) -> Response {
+    private func complete(_ pending: PendingAuthorization, query: CallbackQuery, issuer: String?) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(pending.organisation)
         let retry: RetryLink = pending.purpose == .user
             ? ("Authorise again", base + "/authorise") : ("Back to library authorization", base + "/tracker")
@@ -121,7 +121,7 @@ struct CallbackRoute: Sendable {
         if let next = record.nextRefreshAt { environment.engine.schedule(record.id, at: next) }
         let key = record.key
         environment.logger.info(
-            "\(key.organisation) \(key.kind.rawValue) \(key.subject): authorised by \(record.authorisedBy?.userID ?? "?") on the web page",
+            "\(key.organisation) \(key.kind.rawValue) \(key.subject): authorised by \(record.authorizedBy?.userID ?? "?") on the web page",
             metadata: GrantLogMetadata.fields(key, status: record.status))
     }
 }
