@@ -41,6 +41,8 @@ public struct TokenAPIService: Sendable {
                 pins: (try? store.pinnedCustomers()) ?? []))
         // The outbox is of every organisation: counted only for a peer who sees them all.
         if case .all = visible { report.countPendingNotifications((try? store.pendingNotificationCount()) ?? 0) }
+        // Only endpoints of organisations the peer sees (the report's organisations are those).
+        report.showEndpointsDown((try? store.endpointOutages()) ?? [])
         return report
     }
 

@@ -44,6 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
                 configured: source.configuration.organisations.map { ($0.name, $0.customerID) },
                 pins: (try? source.store.pinnedCustomers()) ?? []))
         report.countPendingNotifications((try? source.store.pendingNotificationCount()) ?? 0)
+        report.showEndpointsDown((try? source.store.endpointOutages()) ?? [])
         print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")
         if report.attention != .ok { throw ExitCode(report.attention.exitCode) }
     }
