@@ -150,9 +150,9 @@ public struct GrantAdmission: Sendable {
             key = .user(identity.userID, of: organisation.name)
         }
         let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-        let authorisation = NewAuthorisation(
+        let authorization = NewAuthorization(
             key: key,
-            identity: AuthorisedIdentity(
+            identity: AuthorizedIdentity(
                 userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
                 customerID: identity.customerID),
             refreshToken: IssuedToken(token: refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
@@ -162,7 +162,7 @@ public struct GrantAdmission: Sendable {
             message: message(identity),
             configuredCustomerID: organisation.customerID)
         do {
-            try await store.saveAuthorisation(authorisation, now: now)
+            try await store.saveAuthorization(authorization, now: now)
             guard let record = try store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
             return record
         } catch let failure as AdmissionFailure {

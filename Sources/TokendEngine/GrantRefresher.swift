@@ -114,7 +114,7 @@ public struct GrantRefresher: Sendable {
     /// interval without a confirmation the grant's effective status is `not_nrtadmin` (StatusRules)
     /// and its token is not served until a check succeeds.
     func checkNrtadmin(of record: GrantRecord, with accessToken: String, at target: RefreshTarget, into update: inout GrantUpdate) async {
-        guard record.key.kind == .library, let check = target.nrtadminCheck, let authoriser = record.authorisedBy else { return }
+        guard record.key.kind == .library, let check = target.nrtadminCheck, let authorizer = record.authorizedBy else { return }
         let current = now()
         if let checked = record.nrtadminCheckedAt,
            current.timeIntervalSince(checked) < policy.settings.nrtadminCheckInterval { return }
@@ -133,14 +133,14 @@ public struct GrantRefresher: Sendable {
         let customer: String
         switch CustomerRule.decide(reported: reported, configured: check.configuredCustomerID, pinned: pinned) {
         case .matches: customer = reported
-        case .pins: customer = authoriser.customerID  // unpinned (grants of several customers): the grant's own
+        case .pins: customer = authorizer.customerID  // unpinned (grants of several customers): the grant's own
         case .refused(let expected):
             return stop("the token of library \(record.key.subject) belongs to iManage customer \(reported), but this organisation "
                 + "is customer \(expected): an NRTADMIN of this firm's library must authorise it")
         }
         let answer = await client.groupMembers(
             url: check.membersURL(customer, record.key.subject), accessToken: accessToken, organisation: check.organisation)
-        switch NrtadminMembership.decide(answer, userID: authoriser.userID) {
+        switch NrtadminMembership.decide(answer, userID: authorizer.userID) {
         case .member:
             update.nrtadminCheckedAt = current
         case .notMember:
@@ -175,12 +175,12 @@ public struct GrantRefresher: Sendable {
             // when the stored refresh token was issued, not from a UTC midnight, so a grant authorised
             // at 23:59 is not warned about again at 00:01.
             let refreshExpiry = update.newRefreshToken?.expiresAt ?? record.refreshTokenExpiresAt
-            let firstSinceAuthorisation = record.lastAttemptAt == nil
+            let firstSinceAuthorization = record.lastAttemptAt == nil
             let dayOrigin = record.refreshTokenIssuedAt ?? Date(timeIntervalSince1970: 0)
             let day = { (moment: Date) in (moment.timeIntervalSince(dayOrigin) / 86_400).rounded(.down) }
             let newDay = day(now) != day(record.lastRefreshAt ?? .distantPast)
             if let refreshExpiry, policy.refreshTokenNeedsAttention(expiresAt: refreshExpiry, now: now),
-               firstSinceAuthorisation || newDay {
+               firstSinceAuthorization || newDay {
                 update.alwaysRecordEvent = true
                 update.refreshTokenWarning = true
                 update.message = "the refresh token expires at \(refreshExpiry.formatted(.iso8601)): authorise again before then"

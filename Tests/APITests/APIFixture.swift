@@ -81,7 +81,7 @@ struct APIFixture {
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
         let store = try SQLiteGrantStore(path: configuration.database, key: key)
         for library in libraries {
-            try await store.saveAuthorisation(try authorisation(emulator, key: .library(library, of: "demo"), nextRefreshAt: Date()))
+            try await store.saveAuthorization(try authorization(emulator, key: .library(library, of: "demo"), nextRefreshAt: Date()))
         }
         let client = try IManageHTTPClient(settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 3), logger: Logger(label: "test"))
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:test", logger: Logger(label: "test"))
@@ -104,11 +104,11 @@ struct APIFixture {
     }
 
     /// A new authorisation of `key` by Alice with a refresh token minted by the emulator.
-    static func authorisation(_ emulator: IManageEmulator, key: GrantKey, nextRefreshAt: Date?) throws -> NewAuthorisation {
+    static func authorization(_ emulator: IManageEmulator, key: GrantKey, nextRefreshAt: Date?) throws -> NewAuthorization {
         let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-        return NewAuthorisation(
+        return NewAuthorization(
             key: key,
-            identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+            identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
             refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(300 * 86_400)),
             accessToken: nil, nextRefreshAt: nextRefreshAt, message: "authorised")
     }

@@ -39,8 +39,8 @@ struct NotificationDispatcherTests {
 
         let grant = GrantKey.user("BOB", of: "acme")
         let now = Date()
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: grant, identity: AuthorisedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob", customerID: "1"),
+        try await store.saveAuthorization(NewAuthorization(
+            key: grant, identity: AuthorizedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob", customerID: "1"),
             refreshToken: IssuedToken(token: "rt-never-shown", issuedAt: now, expiresAt: now.addingTimeInterval(86_400)),
             accessToken: nil, nextRefreshAt: nil, message: "imported"))
         let id = try #require(try store.record(for: grant)).id
@@ -93,8 +93,8 @@ struct NotificationDispatcherTests {
         dispatcher.start()
         let grant = GrantKey.library("ACTIVE", of: "acme")
         let now = Date()
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: grant, identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
+        try await store.saveAuthorization(NewAuthorization(
+            key: grant, identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
             refreshToken: IssuedToken(token: "rt", issuedAt: now, expiresAt: now.addingTimeInterval(86_400)),
             accessToken: nil, nextRefreshAt: nil, message: "imported"))
         let id = try #require(try store.record(for: grant)).id

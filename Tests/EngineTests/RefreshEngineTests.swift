@@ -75,9 +75,9 @@ struct EngineFixture {
             let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
             let grantKey = GrantKey(organisation: grant.organisation, kind: kind, subject: grant.library)
             tokens[grantKey] = token
-            try await store.saveAuthorisation(NewAuthorisation(
+            try await store.saveAuthorization(NewAuthorization(
                 key: grantKey,
-                identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+                identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
                 refreshToken: IssuedToken(token: token, issuedAt: now(), expiresAt: now().addingTimeInterval(86_400)),
                 accessToken: nil, nextRefreshAt: now().addingTimeInterval(-1), message: "authorised"))
         }
@@ -429,9 +429,9 @@ struct RefreshEngineTests {
 
         // A grant stored by another process (import) while the daemon runs.
         let token = try fixture.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-        try await fixture.store.saveAuthorisation(NewAuthorisation(
+        try await fixture.store.saveAuthorization(NewAuthorization(
             key: archive,
-            identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+            identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
             refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
             accessToken: nil, nextRefreshAt: Date(), message: "imported"))
         try enabledText.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -96,9 +96,9 @@ struct RefreshRequestTests {
 
             let imported = GrantKey.library("RECORDS", of: "demo")
             let token = try fixture.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-            try await fixture.store.saveAuthorisation(NewAuthorisation(
+            try await fixture.store.saveAuthorization(NewAuthorization(
                 key: imported,
-                identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+                identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
                 refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
                 accessToken: nil, nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
             let at = try #require(try fixture.engine.scheduleStored(imported))

@@ -61,9 +61,9 @@ struct TwoEndpointFixture {
         for (name, emulator) in emulators {
             for user in users {
                 let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-                try await store.saveAuthorisation(NewAuthorisation(
+                try await store.saveAuthorization(NewAuthorization(
                     key: .user(user, of: name),
-                    identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+                    identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
                     refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
                     accessToken: nil, nextRefreshAt: Date().addingTimeInterval(-1), message: "authorised"))
             }

@@ -16,13 +16,13 @@ struct GrantsInStates {
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }
 
-    static let bob = AuthorisedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob Baker", customerID: "1")
-    static let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
+    static let bob = AuthorizedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob Baker", customerID: "1")
+    static let alice = AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
 
     /// An authorised grant whose access token has 30 minutes and whose refresh token has `refreshDaysLeft` days.
     @discardableResult
-    func authorised(_ key: GrantKey, by identity: AuthorisedIdentity = alice, refreshDaysLeft: Double = 300) async throws -> Int64 {
-        try await store.saveAuthorisation(NewAuthorisation(
+    func authorized(_ key: GrantKey, by identity: AuthorizedIdentity = alice, refreshDaysLeft: Double = 300) async throws -> Int64 {
+        try await store.saveAuthorization(NewAuthorization(
             key: key, identity: identity,
             refreshToken: IssuedToken(token: "rt-\(key.subject)", issuedAt: now, expiresAt: now.addingTimeInterval(refreshDaysLeft * 86_400)),
             accessToken: IssuedToken(token: "at-\(key.subject)", issuedAt: now, expiresAt: now.addingTimeInterval(1800)),
@@ -32,7 +32,7 @@ struct GrantsInStates {
 
     /// An authorised grant that then got `status` with `failure`, as a refresh outcome writes it.
     func failed(_ key: GrantKey, status: GrantStatus, failure: RefreshFailure, next: Date?) async throws {
-        let id = try await authorised(key)
+        let id = try await authorized(key)
         var update = GrantUpdate(status: status, message: "refresh failed: \(failure)", nextRefreshAt: next)
         update.failure = failure
         try await store.apply(update, toGrant: id, claimedBy: nil, now: now)

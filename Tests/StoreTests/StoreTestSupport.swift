@@ -36,10 +36,10 @@ struct TemporaryDatabase {
     }
 }
 
-let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
+let alice = AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
 
-func authorisation(_ key: GrantKey, refresh: String, access: String, now: Date = Date()) -> NewAuthorisation {
-    NewAuthorisation(
+func authorization(_ key: GrantKey, refresh: String, access: String, now: Date = Date()) -> NewAuthorization {
+    NewAuthorization(
         key: key, identity: alice,
         refreshToken: IssuedToken(token: refresh, issuedAt: now, expiresAt: now.addingTimeInterval(365 * 86_400)),
         accessToken: IssuedToken(token: access, issuedAt: now, expiresAt: now.addingTimeInterval(1800)),
