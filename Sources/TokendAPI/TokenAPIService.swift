@@ -42,6 +42,8 @@ public struct TokenAPIService: Sendable {
                 pins: pins))
         // The outbox is of every organisation: counted only for a peer who sees them all.
         if case .all = visible { report.countPendingNotifications((try? await store.pendingNotificationCount()) ?? 0) }
+        // Only endpoints of organisations the peer sees (the report's organisations are those).
+        report.showEndpointsDown((try? await store.endpointOutages()) ?? [])
         return report
     }
 

@@ -82,7 +82,7 @@ struct ReportSource {
             }
             let object: [String: Any] = [
                 "attention": "unknown", "error": reason, "generated_at": RFC3339.string(now), "daemon": daemon,
-                "notes": ["could not tell: \(reason)"], "organisations": [], "libraries": [], "users": [],
+                "notes": ["could not tell: \(reason)"], "organisations": [], "libraries": [], "users": [], "endpoints_down": [],
             ]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
                 print(String(decoding: data, as: UTF8.self))

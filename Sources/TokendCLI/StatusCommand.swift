@@ -45,6 +45,7 @@ struct StatusCommand: AsyncParsableCommand {
                 configured: source.configuration.organisations.map { ($0.name, $0.customerID) },
                 pins: pins))
         report.countPendingNotifications((try? await source.store.pendingNotificationCount()) ?? 0)
+        report.showEndpointsDown((try? await source.store.endpointOutages()) ?? [])
         print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")
         if report.attention != .ok { throw ExitCode(report.attention.exitCode) }
     }

@@ -61,6 +61,10 @@ extension TokendConfiguration {
             line("nrtadmin_check_hours", number: settings.nrtadminCheckInterval / 3_600),
             line("startup_refreshes_per_second", number: settings.startupRefreshesPerSecond),
             line("max_concurrent_refreshes", number: Double(settings.maxConcurrentRefreshes)),
+            line("outage_grants", number: Double(settings.outageGrants)),
+            line("outage_window_seconds", number: settings.outageWindow),
+            line("outage_probe_max_seconds", number: settings.outageProbeMaximum),
+            line("recovery_refreshes_per_second", number: settings.recoveryRefreshesPerSecond),
         ]
     }
 

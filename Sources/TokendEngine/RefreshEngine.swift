@@ -27,6 +27,8 @@ public final class RefreshEngine: Sendable {
     private let due: AsyncStream<Int64>
     private let dueContinuation: AsyncStream<Int64>.Continuation
     private let pauses = OrganisationPauses()
+    /// Token endpoints found down: one probe each, the other grants wait (EndpointOutages.swift).
+    let outages: EndpointOutages
     private let storeHealth = StoreHealth()
     /// Prunes old events by `[history] keep_days`, once a day (it follows SIGHUP reloads).
     let retention: EventRetention
@@ -48,6 +50,7 @@ public final class RefreshEngine: Sendable {
             store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh), owner: owner,
             now: now, ownerIsGone: { other in RefreshEngine.ownerIsGone(other, me: owner) })
         retention = EventRetention(store: store, keepDays: configuration.history.keepDays, logger: logger, now: now)
+        outages = EndpointOutages(policy: RefreshPolicy(settings: configuration.refresh))
         (due, dueContinuation) = AsyncStream.makeStream(of: Int64.self)
         let continuation = dueContinuation
         scheduler = GrantScheduler(queue: DispatchQueue(label: "imanage-tokend.scheduler"), now: now, coalescing: batchWindow) { entries in
@@ -76,6 +79,8 @@ public final class RefreshEngine: Sendable {
     /// Grants of organisations that are disabled or gone from the configuration become `disabled`.
     @discardableResult
     public func start() async throws -> (scheduled: Int, overdue: Int) {
+        // Outages are found again from this run's own requests; what an earlier run kept is stale.
+        try await store.removeEndpointOutage(endpoint: nil)
         let started = try await scheduleFromStore()
         retention.start()
         if let restored = try await store.grantsUnconfirmedSinceRestore(), restored.count > 0 {
@@ -184,9 +189,13 @@ public final class RefreshEngine: Sendable {
             }
             return
         }
-        defer { _ = inProcess.withLock { $0.remove(grantID) } }
-        let configuration = self.configuration
         var known: GrantRecord?
+        var look = EndpointLook()
+        defer {
+            _ = inProcess.withLock { $0.remove(grantID) }
+            settleOutage(grantID, look: look, record: known)
+        }
+        let configuration = self.configuration
         do {
             guard let record = try await store.record(id: grantID) else {
                 waiters.finish(.grantGone, grantID: grantID, attempt: nil)
@@ -197,7 +206,8 @@ public final class RefreshEngine: Sendable {
             // A later entry of the same grant exists when its next refresh moved: this one is stale,
             // unless a refresh was asked for and is due (a refresh that ran meanwhile moved the next one).
             let requestDue = requestedRefreshes.withLock { $0[grantID] }.map { current >= $0.addingTimeInterval(-0.001) } ?? false
-            if !requestDue, record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1) { return }
+            if !requestDue, record.inFlightOwner == nil, let next = record.nextRefreshAt, next > current.addingTimeInterval(1),
+               !outages.wasReleased(grantID) { return }
             requestedRefreshes.withLock { $0[grantID] = nil }
             guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
                 let transitions = try await store.setStatus(
@@ -209,6 +219,12 @@ public final class RefreshEngine: Sendable {
             guard record.status.isScheduled || record.status == .disabled || record.inFlightOwner != nil else { return }
             if case .park(let failure) = pauses.decide(grantID, of: organisation.name) {
                 try await park(grantID, failure: failure, now: current)
+                return
+            }
+            let tokenEndpoint = endpoint(of: organisation)
+            look.reachedDecision = true
+            if case .wait(let outage, let next) = outages.decide(grantID, endpoint: tokenEndpoint, accessExpiresAt: record.accessExpiresAt, now: current) {
+                try await waitForEndpoint(record, outage: outage, nextRefreshAt: next, scheduleNext: false, now: current)
                 return
             }
             let target = RefreshTarget(
@@ -238,10 +254,16 @@ public final class RefreshEngine: Sendable {
                 return
             }
             let pause = pauses.record(grantID, of: organisation.name, failure: attempt.failure)
+            look.attempted = true
+            let released = outages.wasReleased(grantID)
+            let outageStep = outages.record(
+                grantID, endpoint: tokenEndpoint, failure: attempt.failure, accessExpiresAt: record.accessExpiresAt, now: now())
             if let transition = attempt.transition {
-                // A status change is always its own line; a refresh-token warning is one more.
+                // A status change is always its own line (debug when an endpoint outage has its own);
+                // a refresh-token warning is one more.
                 if transition.changed || attempt.followedInterruptedRefresh {
-                    log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh)
+                    log(transition, failure: attempt.failure, interrupted: attempt.followedInterruptedRefresh,
+                        level: Self.outageIsQuiet(outageStep, released: released) ? .debug : nil)
                 } else if attempt.refreshTokenWarning == nil {
                     let key = transition.key
                     let next = attempt.nextRefreshAt.map { ", next in \(max(0, Int($0.timeIntervalSince(now()).rounded()))) s" } ?? ""
@@ -256,6 +278,8 @@ public final class RefreshEngine: Sendable {
             }
             if pause.park {
                 try await park(grantID, failure: attempt.failure, now: now())
+            } else if try await follow(outageStep, of: record, now: now()) {
+                // Held by its endpoint's outage (or its probe): scheduled there.
             } else if let next = attempt.nextRefreshAt {
                 scheduler.schedule(grantID, at: next)
             }

@@ -28,6 +28,16 @@ public struct RefreshSettings: Sendable, Equatable {
     public var startupRefreshesPerSecond: Double = 20
     /// Refreshes in flight at once, across all grants.
     public var maxConcurrentRefreshes: Int = 32
+    /// A token endpoint is down when passing failures come from this many distinct grants ...
+    public var outageGrants: Int = 3
+    /// ... within this long, with no answer between them (`EndpointOutageBook`).
+    public var outageWindow: TimeInterval = 60
+    /// While an endpoint is down and access tokens have run out, its one probe goes out at least this
+    /// often: one request per endpoint (not per grant), so the outage ends for users soon after it
+    /// ends for iManage.
+    public var outageProbeMaximum: TimeInterval = 5
+    /// When a down endpoint answers again, its waiting grants are refreshed at most this many per second.
+    public var recoveryRefreshesPerSecond: Double = 1000
 
     public init() {}
 }

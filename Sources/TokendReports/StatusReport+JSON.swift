@@ -8,6 +8,8 @@ import TokendStore
 /// {"attention": "critical", "generated_at": "…",
 ///  "daemon": {"running": true, "pid": 812, "version": "0.9.0", "missing_listeners": [{"listener": "web pages", "address": "…", "reason": "…"}]},
 ///  "notes": [], "notifications_pending": 0,
+///  "endpoints_down": [{"endpoint": "https://…/auth/oauth2/token", "organisations": ["acme"], "since": "…", "last_error": "…",
+///                      "error_class": "transient", "http_status": 503, "next_probe_at": "…", "failed_probes": 2, "waiting_grants": 998}],
 ///  "organisations": [{"name": "acme", "enabled": true, "configured": true, "libraries": 2, "users": 1, "attention": "critical"}],
 ///  "libraries": [{"organisation": "acme", "id": "ACTIVE", "status": "needs_reauth",
 ///                 "authorized_by": {"id": "ALICE", "email": "alice@example.com", "name": "Alice Admin"},
@@ -21,6 +23,7 @@ extension StatusReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case attention, generatedAt = "generated_at", daemon, notes, organisations, libraries, users
         case notificationsPending = "notifications_pending"
+        case endpointsDown = "endpoints_down"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -30,6 +33,7 @@ extension StatusReport: Encodable {
         try container.encode(daemon, forKey: .daemon)
         try container.encode(notes, forKey: .notes)
         try container.encode(notificationsPending, forKey: .notificationsPending)
+        try container.encode(endpointsDown.map(EndpointOutageJSON.init), forKey: .endpointsDown)
         try container.encode(organisations, forKey: .organisations)
         try container.encode(libraries, forKey: .libraries)
         try container.encode(users, forKey: .users)

@@ -15,6 +15,8 @@ public struct StatusReport: Sendable, Equatable {
     public var notes: [String]
     /// Notifications queued in the database and not yet delivered (`[notify]`).
     public var notificationsPending = 0
+    /// Token endpoints the running daemon holds down (`showEndpointsDown`).
+    public var endpointsDown: [EndpointOutage] = []
 
     /// The level of the whole report: the worst entry, and `critical` when grants are waiting for
     /// a daemon that is not running (nothing refreshes them: their access tokens will run out).
@@ -22,6 +24,7 @@ public struct StatusReport: Sendable, Equatable {
         var worst = (libraries + users).map(\.attention).max() ?? .ok
         if daemonNeeded { worst = max(worst, .critical) }
         if daemon.running && !daemon.missingListeners.isEmpty { worst = max(worst, .warning) }
+        if !endpointsDown.isEmpty { worst = max(worst, .warning) }
         return worst
     }
 

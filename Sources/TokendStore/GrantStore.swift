@@ -56,6 +56,15 @@ public protocol GrantStore: AnyObject, Sendable {
     func requestRefresh(ofGrant id: Int64, at: Date, now: Date) async throws -> Bool
     func pruneEvents(olderThan cutoff: Date, limit: Int) async throws -> Int
 
+    // MARK: Token endpoints found down (issue 12)
+
+    /// The endpoints the daemon holds down now, by name (`status` shows them).
+    func endpointOutages() async throws -> [EndpointOutage]
+    /// Records an endpoint's outage, replacing what was kept of it.
+    func saveEndpointOutage(_ outage: EndpointOutage, now: Date) async throws
+    /// Forgets the outage of `endpoint`, or of every endpoint when `nil`.
+    func removeEndpointOutage(endpoint: String?) async throws
+
     // MARK: Notifications outbox
 
     func enableNotifications(repeatAfter: TimeInterval)

@@ -93,6 +93,22 @@ enum Migrations {
             PRIMARY KEY (organisation, kind, subject, topic)
         );
         """,
+        // 4: token endpoints the daemon found down (one row each while it lasts), so `status`, which
+        // reads the database, can say so: since when, the last error, the next probe.
+        """
+        CREATE TABLE endpoint_outages (
+            endpoint TEXT PRIMARY KEY,
+            organisations TEXT NOT NULL,
+            since REAL NOT NULL,
+            error_class TEXT NOT NULL,
+            http_status INTEGER,
+            error_detail TEXT NOT NULL,
+            next_probe_at REAL,
+            failed_probes INTEGER NOT NULL DEFAULT 0,
+            waiting_grants INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL
+        );
+        """,
     ]
 
     /// Brings the database up to the newest schema, one transaction per migration. The version is

@@ -26,6 +26,10 @@ import TokendPolicy
             nrtadmin_check_hours = 0.5
             startup_refreshes_per_second = 2.5
             max_concurrent_refreshes = 7
+            outage_grants = 5
+            outage_window_seconds = 20
+            outage_probe_max_seconds = 2.5
+            recovery_refreshes_per_second = 300
             """)).refresh
         #expect(settings.refreshAtFraction == 0.6)
         #expect(settings.jitterFraction == 0)
@@ -41,6 +45,10 @@ import TokendPolicy
         #expect(settings.nrtadminCheckInterval == 1_800)
         #expect(settings.startupRefreshesPerSecond == 2.5)
         #expect(settings.maxConcurrentRefreshes == 7)
+        #expect(settings.outageGrants == 5)
+        #expect(settings.outageWindow == 20)
+        #expect(settings.outageProbeMaximum == 2.5)
+        #expect(settings.recoveryRefreshesPerSecond == 300)
     }
 
     @Test func anEmptyRefreshTableMeansTheDefaults() throws {
@@ -57,6 +65,8 @@ import TokendPolicy
         ("max_concurrent_refreshes = 0", "expected a whole number from 1 to 10000, found 0"),
         ("max_concurrent_refreshes = 10001", "expected a whole number from 1 to 10000, found 10001"),
         ("max_concurrent_refreshes = 2.5", "expected a whole number from 1 to 10000, found a floating-point number"),
+        ("outage_grants = 1", "expected a whole number from 2 to 1000000, found 1"),
+        ("recovery_refreshes_per_second = 0", "expected a number greater than 0 and at most 100000, found 0"),
         ("jitter_fraction = \"0.1\"", "expected a number from 0 to 0.5, found a string"),
         ("connect_timeout_seconds = nan", "found nan"),
         ("request_timeout_seconds = true", "found a boolean"),

@@ -29,13 +29,14 @@ def log(message):
     print(message, flush=True)
 
 
-def build():
-    """Builds the two binaries (debug) and returns the folder they are in."""
+def build(release=False):
+    """Builds the two binaries (debug, or release) and returns the folder they are in."""
     log("== building imanage-tokend and imanage-emulator (the first build takes several minutes)")
-    result = subprocess.run(["swift", "build"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    mode = ["-c", "release"] if release else []
+    result = subprocess.run(["swift", "build", *mode], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         raise SystemExit(result.stdout[-4000:] + "\nthe build failed")
-    bin_dir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    bin_dir = subprocess.run(["swift", "build", *mode, "--show-bin-path"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                              check=True).stdout.strip()
     return bin_dir
 
@@ -46,7 +47,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def machine_description():
+def machine_description(build="debug"):
     """One line: the date, CPU, cores, memory, kernel and Swift version, for figures in the README."""
     model = "unknown CPU"
     try:
@@ -69,7 +70,7 @@ def machine_description():
     swift_version = swift_line.split("Swift version", 1)[1].split()[0] if "Swift version" in swift_line else "?"
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     return (f"{today}, {os.cpu_count()} cores ({model}){memory}, Linux {platform.release()}, "
-            f"Swift {swift_version}, debug build")
+            f"Swift {swift_version}, {build} build")
 
 
 class Emulator:

@@ -47,6 +47,10 @@ struct RefreshSettingsReader {
             NumberRule(key: "nrtadmin_check_hours", unit: hour, minimum: 0, minimumIncluded: false, maximum: 8_760, unitName: "hours") { $0.nrtadminCheckInterval = $1 },
             NumberRule(key: "startup_refreshes_per_second", unit: 1, minimum: 0, minimumIncluded: false, maximum: 100_000, unitName: "") { $0.startupRefreshesPerSecond = $1 },
             NumberRule(key: "max_concurrent_refreshes", unit: 1, minimum: 1, minimumIncluded: true, maximum: 10_000, unitName: "", wholeNumber: true) { $0.maxConcurrentRefreshes = Int($1) },
+            NumberRule(key: "outage_grants", unit: 1, minimum: 2, minimumIncluded: true, maximum: 1_000_000, unitName: "", wholeNumber: true) { $0.outageGrants = Int($1) },
+            NumberRule(key: "outage_window_seconds", unit: 1, minimum: 0, minimumIncluded: false, maximum: day, unitName: "seconds") { $0.outageWindow = $1 },
+            NumberRule(key: "outage_probe_max_seconds", unit: 1, minimum: 0, minimumIncluded: false, maximum: day, unitName: "seconds") { $0.outageProbeMaximum = $1 },
+            NumberRule(key: "recovery_refreshes_per_second", unit: 1, minimum: 0, minimumIncluded: false, maximum: 100_000, unitName: "") { $0.recoveryRefreshesPerSecond = $1 },
         ]
     }
 
