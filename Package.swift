@@ -9,10 +9,12 @@
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy, Wire
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> Policy, Config, Store, Client
+//                  (RefreshEngineService: the engine as a service of the daemon's one service group)
 //   TokendNotify   delivers the notifications outbox: a command and/or a signed webhook -> Config, Store
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendMetrics  /metrics in the Prometheus text format (swift-prometheus)  -> Policy, Config, Store, Reports, HTTP
-//   TokendHTTP     limits shared by both HTTP listeners: idle timeout, connections, request size (Hummingbird)
+//   TokendHTTP     HTTPListener, the one way a listener runs (a service of the daemon's group), and the
+//                  limits every listener shares: idle timeout, connections, request size (Hummingbird)
 //   TokendAPI      the local token API over a Unix socket (Hummingbird), and its client -> Engine, Reports, HTTP
 //   TokendWebInput the callback's query: the pages' form limits and what it asks for -> Wire
 //   TokendWeb      the authorisation pages (Hummingbird): per user and the Tracker library page -> Engine, Store, Client, Config, WebInput, Reports
@@ -91,6 +93,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -168,6 +171,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -212,8 +217,9 @@ let package = Package(
         .target(
             name: "TokendTestSupport",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "IManageEmulator",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "IManageEmulator", "TokendHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,6 +13,8 @@ import TokendReports
 import TokendNotify
 import TokendStore
 import TokendWeb
+import ServiceLifecycle
+import TokendHTTP
 
 /// `run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -38,9 +40,10 @@ struct RunCommand: AsyncParsableCommand {
     static let shutdownGrace: Duration = .seconds(5)
 
     func run() async throws {
-        // A SIGHUP while starting must not end the daemon (its default action); the handler comes once started.
+        // A SIGHUP while starting must not end the daemon (its default action); the reload service takes it once started.
         signal(SIGHUP, SIG_IGN)
-        let termination = TerminationSignals()
+        let notifier = SystemdNotifier()
+        let stopSignals = await StopOnSignals { _ in notifier.stopping() }
         // Before any secret is read: no core dump, no ptrace or /proc/PID/mem by others of this user.
         if tokend_forbid_core_dumps() != 0 {
             printError("imanage-tokend run: cannot forbid core dumps of this process: \(String(cString: strerror(errno)))")
@@ -58,7 +61,6 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "imanage-tokend")
         // Before anything counts: the engine's and the HTTP client's counters go to this registry.
         let registry = configuration.metricsListen != nil ? MetricsBackend.bootstrap() : nil
-        let notifier = SystemdNotifier()
 
         let lock: InstanceLock
         do { lock = try InstanceLock(database: configuration.database) } catch {
@@ -81,7 +83,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Before any write, so every status change of this process queues what [notify] asks for.
         let notifications = configuration.notify.map { NotificationDispatcher(configuration: configuration, notify: $0, store: store, logger: logger) }
-        notifications?.start()
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(configuration),
             logger: logger)
@@ -90,71 +91,88 @@ struct RunCommand: AsyncParsableCommand {
             configuration: configuration, store: store, client: client, owner: owner, logger: logger,
             routineRefreshLevel: logEachRefresh ? .info : .debug)
         let started = try await engine.start()
+
         // One rule for a listener that cannot be opened (the token API socket, the pages on
-        // `listen`): the daemon runs on without it, since refreshing is what keeps the grants
-        // alive, and says so once in the journal, in STATUS= and in `status` (exit 1).
+        // `listen`, metrics): the daemon runs on without it, since refreshing is what keeps the
+        // grants alive, and says so once in the journal, in STATUS= and in `status` (exit 1).
         MissingListenersFile.remove(database: configuration.database)
         var missing: [MissingListener] = []
-        let api: TokenAPIServer?
-        do {
-            api = try await TokenAPIServer.start(
-                socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger)
-        } catch {
-            missing.append(MissingListener(listener: "token API", address: configuration.apiSocket, reason: "\(error)"))
-            api = nil
-        }
+        var listeners: [(listener: HTTPListener, address: String)] = [
+            (TokenAPIServer(socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger).listener,
+             configuration.apiSocket),
+        ]
         // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
-        let web: TokendWebServer?
         do {
-            web = try await TokendWebServer.start(configuration: configuration, store: store, client: client, engine: engine, logger: logger)
-            logger.info("web pages on http://\(configuration.listen) (public URL \(configuration.publicURL.absoluteString))")
+            let web = try TokendWebServer(configuration: configuration, store: store, client: client, engine: engine, logger: logger)
+            listeners.append((web.listener, "\(configuration.listen)"))
         } catch {
             missing.append(MissingListener(listener: "web pages", address: "\(configuration.listen)", reason: "\(error)"))
-            web = nil
         }
-        let metrics = await Self.startMetrics(configuration, registry: registry, store: store, engine: engine, logger: logger, missing: &missing)
-        for listener in missing { logger.error("\(listener.note)") }
-        do {
-            try MissingListenersFile.write(missing, pid: getpid(), database: configuration.database)
-        } catch {
-            logger.error("cannot write \(MissingListenersFile.path(database: configuration.database)) for status: \(error)")
+        if let metrics = await Self.metrics(configuration, registry: registry, store: store, engine: engine, logger: logger, missing: &missing) {
+            listeners.append((metrics.listener, configuration.metricsListen?.description ?? ""))
         }
-        let summary = Self.startedSummary(
-            scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
-        logger.info("imanage-tokend started: version \(TokendVersion.current), \(summary)")
-        notifier.ready()
-        notifier.status(summary)
-        let watchdog = Watchdog(notifier: notifier)
-        let hangups = Self.reloadOnHangup(path: config.path, running: configuration, engine: engine, logger: logger, notifier: notifier)
+        let reload = await ReloadOnHangup { [path = config.path] in
+            await Self.reload(path: path, running: configuration, engine: engine, logger: logger, notifier: notifier)
+        }
 
-        let received = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await engine.run(); return nil }
-            group.addTask { await termination.next() }
-            let signal = await group.next() ?? nil
-            notifier.stopping()
-            engine.stop()
-            group.addTask { try? await Task.sleep(for: Self.shutdownGrace); return nil }
-            _ = await group.next()
-            group.cancelAll()
-            return signal
+        // One group; it starts them in this order and, on SIGTERM or SIGINT, stops them in the
+        // reverse one: the engine first (its refreshes in flight get `shutdownGrace`), then the
+        // listeners (requests in flight are finished), the notifications last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let notifications { services.append(.init(service: NotificationDelivery(dispatcher: notifications))) }
+        services += listeners.map(\.listener.serviceConfiguration)
+        services.append(.init(
+            service: RefreshEngineService(engine: engine, grace: Self.shutdownGrace), successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(.init(service: reload))
+        services.append(stopSignals.serviceConfiguration)
+        var groupLogger = logger
+        groupLogger.logLevel = max(logger.logLevel, .notice)
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: groupLogger)
+        groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownGrace + .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+
+        let ended: (any Error)? = await withTaskGroup(of: (any Error)?.self) { tasks in
+            tasks.addTask {
+                do { try await group.run() } catch { return error }
+                return nil
+            }
+            // READY=1 only once every listener has listened or failed.
+            for (listener, address) in listeners {
+                if case .failed(let error) = await listener.outcome {
+                    missing.append(MissingListener(listener: listener.name, address: address, reason: "\(error)"))
+                }
+            }
+            for listener in missing { logger.error("\(listener.note)") }
+            do {
+                try MissingListenersFile.write(missing, pid: getpid(), database: configuration.database)
+            } catch {
+                logger.error("cannot write \(MissingListenersFile.path(database: configuration.database)) for status: \(error)")
+            }
+            let summary = Self.startedSummary(
+                scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
+            logger.info("imanage-tokend started: version \(TokendVersion.current), \(summary)")
+            notifier.ready()
+            notifier.status(summary)
+            let watchdog = Watchdog(notifier: notifier)
+            defer { watchdog.stop() }
+            return await tasks.next() ?? nil
         }
-        watchdog.stop()
-        hangups.cancel()
-        await api?.stop()
-        await web?.stop()
-        await metrics?.stop()
         MissingListenersFile.remove(database: configuration.database)
-        logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
-        await notifications?.stop()
+        logger.info("imanage-tokend stopping (signal \(stopSignals.received.map { String($0.rawValue) } ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}
+        if let ended {
+            // Not asked to stop: a part of the daemon failed, and systemd restarts it.
+            logger.error("imanage-tokend stopped on a failure: \(ended)")
+            if stopSignals.received == nil { throw ExitCode(1) }
+        }
     }
 }
 
 extension RunCommand {
     /// `GET /metrics` on `metrics_listen`, when configured. Like every listener, one that cannot be
     /// opened is reported in `missing` (journal, STATUS=, `status`), and the refreshes go on.
-    static func startMetrics(
+    static func metrics(
         _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: any GrantStore, engine: RefreshEngine,
         logger: Logger, missing: inout [MissingListener]
     ) async -> MetricsServer? {
@@ -164,7 +182,7 @@ extension RunCommand {
             let scrapes = try await StoreOpening.open(configuration: configuration, mode: .readOnlyWithoutKey)
             // Commits and the writes they carry are counted by the SQLite writer only.
             let writer = store as? SQLiteGrantStore
-            return try await MetricsServer.start(
+            return MetricsServer(
                 host: listen.host, port: listen.port, registry: registry, store: scrapes,
                 series: GrantSeries(rules: StatusRules(settings: configuration.refresh), perGrant: configuration.metricsPerGrant),
                 organisations: { engine.organisations.map { ($0.name, $0.enabled) } },
@@ -208,32 +226,22 @@ extension RunCommand {
     /// On SIGHUP, reads the configuration again: a good one is taken without dropping any grant
     /// (and grants stored since, by `import`, are scheduled); a bad one is refused, logged with
     /// every problem, and the running configuration stays.
-    static func reloadOnHangup(
-        path: String, running: TokendConfiguration, engine: RefreshEngine, logger: Logger, notifier: SystemdNotifier
-    ) -> any DispatchSourceSignal {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "imanage-tokend.reload"))
-        source.setEventHandler { @Sendable in
-            Task {
-                notifier.reloading()
-                defer { notifier.ready() }
-                do {
-                    let new = try TokendConfiguration.load(path: path)
-                    let needRestart = Self.changesNeedingRestart(from: running, to: new)
-                    if !needRestart.isEmpty {
-                        logger.warning("configuration reloaded: the changes to \(needRestart.joined(separator: ", ")) take effect at the next restart")
-                    }
-                    let scheduled = try await engine.reload(new)
-                    logger.info("configuration reloaded from \(path): \(counted(new.organisations.count, "organisation")), \(counted(scheduled.scheduled, "grant")) scheduled")
-                } catch let error as ConfigurationError {
-                    logger.error("configuration reload refused, the running configuration stays: \(error.problems.map(\.description).joined(separator: "; "))")
-                } catch {
-                    logger.error("configuration reload failed, the running configuration stays: \(error)")
-                }
+    static func reload(path: String, running: TokendConfiguration, engine: RefreshEngine, logger: Logger, notifier: SystemdNotifier) async {
+        notifier.reloading()
+        defer { notifier.ready() }
+        do {
+            let new = try TokendConfiguration.load(path: path)
+            let needRestart = Self.changesNeedingRestart(from: running, to: new)
+            if !needRestart.isEmpty {
+                logger.warning("configuration reloaded: the changes to \(needRestart.joined(separator: ", ")) take effect at the next restart")
             }
+            let scheduled = try await engine.reload(new)
+            logger.info("configuration reloaded from \(path): \(counted(new.organisations.count, "organisation")), \(counted(scheduled.scheduled, "grant")) scheduled")
+        } catch let error as ConfigurationError {
+            logger.error("configuration reload refused, the running configuration stays: \(error.problems.map(\.description).joined(separator: "; "))")
+        } catch {
+            logger.error("configuration reload failed, the running configuration stays: \(error)")
         }
-        source.activate()
-        return source
     }
 }
 

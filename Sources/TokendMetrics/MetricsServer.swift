@@ -23,25 +23,22 @@ public struct DaemonFigures: Sendable {
 
 /// `GET /metrics` on `metrics_listen`, in the Prometheus text format: swift-prometheus's registry
 /// (counters, histograms), the daemon's own figures, and the grants' series read from the store.
+/// Served by ``listener``, a service of the daemon's group.
 public final class MetricsServer: Sendable {
-    private let server: RunningHTTPServer
-    public var port: Int { server.port }
+    /// Serves `/metrics` once run; its outcome gives the port.
+    public let listener: HTTPListener
 
-    private init(server: RunningHTTPServer) {
-        self.server = server
-    }
-
-    /// Serves until `stop()`.
+    /// The metrics page, not yet listening.
     ///
     /// - Parameters:
     ///   - store: a read connection of its own (keyless is enough), so a scrape never waits on,
     ///     nor delays, the engine's reads.
     ///   - organisations: the running configuration's organisations (they follow SIGHUP).
-    public static func start(
+    public init(
         host: String, port: Int, registry: PrometheusCollectorRegistry, store: any GrantStore, series: GrantSeries,
         organisations: @escaping @Sendable () -> [(name: String, enabled: Bool)],
         figures: @escaping @Sendable () -> DaemonFigures, logger: Logger
-    ) async throws -> MetricsServer {
+    ) {
         let router = Router()
         router.get("/metrics") { _, _ -> Response in
             var bytes = registry.emitToBuffer()
@@ -53,12 +50,10 @@ public final class MetricsServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        let server = try await RunningHTTPServer.start(router: router, address: .hostname(host, port: port), limits: .api, logger: logger)
-        logger.info("metrics on http://\(host):\(server.port)/metrics")
-        return MetricsServer(server: server)
+        listener = HTTPListener(
+            name: "metrics", address: .hostname(host, port: port), router: router, limits: .api, logger: logger,
+            onListening: { port in logger.info("metrics on http://\(host):\(port)/metrics") })
     }
-
-    public func stop() async { await server.stop() }
 
     static func daemonText(_ figures: DaemonFigures) -> String {
         var commits = GrantSeries.Family("imanage_tokend_store_commits_total", "Durable commits of the database since start.", type: "counter")

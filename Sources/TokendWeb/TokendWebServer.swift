@@ -3,7 +3,6 @@ import Hummingbird
 import IManageClient
 import Logging
 import NIOCore
-import ServiceLifecycle
 import TokendConfig
 import TokendEngine
 import TokendHTTP
@@ -13,31 +12,26 @@ import TokendStore
 /// The daemon's web pages on `listen`: a person's own authorisation (`/organisations/{org}/authorise`,
 /// `/organisations/{org}/me`), the Tracker library authorization page (`/organisations/{org}/tracker`)
 /// and the OAuth callback (`/oauth/callback`). Server-rendered HTML, one stylesheet, no JavaScript.
+///
+/// Served by ``listener``, a service of the daemon's group.
 public final class TokendWebServer: Sendable {
-    /// The port listened on (the one picked when `listen` asked for port 0).
-    public let port: Int
     /// What the routes work with (tests start sign-ins through it and read the spent states).
     let environment: WebEnvironment
-    private let server: RunningHTTPServer
+    /// Serves the pages once run; its outcome gives the port (the one picked when `listen` asked for port 0).
+    public let listener: HTTPListener
 
-    private init(port: Int, environment: WebEnvironment, server: RunningHTTPServer) {
-        self.port = port
-        self.environment = environment
-        self.server = server
-    }
-
-    /// Starts serving and returns once the server listens.
+    /// The pages, not yet listening. Throws only without a token key (the cookies are sealed with it).
     ///
     /// - Parameters:
     ///   - engine: gives the running organisations (after SIGHUP reloads) and schedules new grants.
     ///   - listen: where to listen; by default the configuration's `listen`.
     ///   - limits: what the listener lets clients take (tests make the idle timeout short).
     ///   - now: the clock (tests move it to expire a `state`).
-    public static func start(
+    public init(
         configuration: TokendConfiguration, store: any GrantStore, client: IManageHTTPClient, engine: RefreshEngine,
         logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600, limits: ListenerLimits = .web,
         now: @escaping @Sendable () -> Date = { Date() }
-    ) async throws -> TokendWebServer {
+    ) throws {
         // The pages seal their cookies with keys derived from the token key: never without one.
         guard let tokenKey = configuration.key?.reveal() else { throw StoreError.noKey(path: configuration.database) }
         let environment = WebEnvironment(
@@ -66,20 +60,14 @@ public final class TokendWebServer: Sendable {
         TrackerRoutes(environment: environment).register(on: router)
 
         let address = listen ?? configuration.listen
-        let running: RunningHTTPServer
-        do {
-            // Idle timeout, connection limit, request and header sizes: ListenerLimits.web.
-            running = try await RunningHTTPServer.start(
-                router: router, address: .hostname(address.host, port: address.port), limits: limits, logger: logger)
-        } catch {
-            throw WebServerError.cannotListen(address: address.description, reason: String(describing: error))
-        }
-        return TokendWebServer(port: running.port, environment: environment, server: running)
-    }
-
-    /// Stops listening and returns once the server is down.
-    public func stop() async {
-        await server.stop()
+        self.environment = environment
+        // Idle timeout, connection limit, request and header sizes: ListenerLimits.web.
+        listener = HTTPListener(
+            name: "web pages", address: .hostname(address.host, port: address.port), router: router, limits: limits, logger: logger,
+            onListening: { port in
+                logger.info("web pages on http://\(ListenAddress(host: address.host, port: port)) (public URL \(configuration.publicURL.absoluteString))")
+            },
+            cannotListen: { WebServerError.cannotListen(address: address.description, reason: String(describing: $0)) })
     }
 }
 

@@ -16,6 +16,7 @@ import TokendTestSupport
 struct APIFixture {
     let running: RunningEngine
     let server: TokenAPIServer
+    let listening: ListenerUnderTest
     subscript<Part>(dynamicMember part: KeyPath<RunningEngine, Part>) -> Part { running[keyPath: part] }
     var socketPath: String { server.socketPath }
     var daemon: DaemonClient { DaemonClient(socketPath: socketPath) }
@@ -46,16 +47,17 @@ struct APIFixture {
         }
         let running = try await RunningEngine.start(
             configuration: configuration, store: store, emulator: emulator, directory: directory.url, requestTimeout: 3)
-        let server: TokenAPIServer
+        let server = TokenAPIServer(
+            socketPath: configuration.apiSocket, service: TokenAPIService(engine: running.engine, store: store), group: socketGroup,
+            limits: limits, logger: Logger(label: "test"))
+        let listening: ListenerUnderTest
         do {
-            server = try await TokenAPIServer.start(
-                socketPath: configuration.apiSocket, service: TokenAPIService(engine: running.engine, store: store), group: socketGroup,
-                limits: limits, logger: Logger(label: "test"))
+            listening = try await ListenerUnderTest.start(server.listener)
         } catch {
             await running.stop()
             throw error
         }
-        return APIFixture(running: running, server: server)
+        return APIFixture(running: running, server: server, listening: listening)
     }
 
     /// A new authorisation of `key` by Alice with a refresh token minted by the emulator.
@@ -74,7 +76,7 @@ struct APIFixture {
     }
 
     func stop() async {
-        await server.stop()
+        await listening.stop()
         await running.stop()
     }
 }

@@ -17,7 +17,7 @@ struct ListenerLimitsTests {
         let port: Int
         /// The connections the server holds open now.
         let counter = ConnectionCounter()
-        private let stopServer: @Sendable () async -> Void
+        private let listening: ListenerUnderTest
 
         init(limits: ListenerLimits) async throws {
             let router = Router()
@@ -28,18 +28,13 @@ struct ListenerLimitsTests {
             }
             var logger = Logger(label: "test")
             logger.logLevel = .warning
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let application = Application(
-                router: router, server: .limited(limits, counter: counter, logger: logger),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-            let task = Task { try await application.runService() }
-            var iterator = ports.makeAsyncIterator()
-            port = await iterator.next() ?? 0
-            stopServer = { task.cancel(); _ = try? await task.value }
+            listening = try await ListenerUnderTest.start(HTTPListener(
+                name: "small server", address: .hostname("127.0.0.1", port: 0), router: router, limits: limits, counter: counter,
+                logger: logger))
+            port = listening.port
         }
 
-        func stop() async { await stopServer() }
+        func stop() async { await listening.stop() }
     }
 
     func connections(_ count: Int, port: Int) async throws -> [RawConnection] {

@@ -82,19 +82,19 @@ struct TokenAPISocketTests {
 
             // Live: the fixture's server answers there.
             await #expect(throws: APIServerError.socketInUse(path: fixture.socketPath)) {
-                _ = try await TokenAPIServer.start(socketPath: fixture.socketPath, service: service, logger: Logger(label: "test"))
+                _ = try await ListenerUnderTest.start(TokenAPIServer(socketPath: fixture.socketPath, service: service, logger: Logger(label: "test")).listener)
             }
             // Not a socket: left alone.
             let file = fixture.directory.appendingPathComponent("precious").path
             _ = FileManager.default.createFile(atPath: file, contents: Data("keep me".utf8))
             await #expect(throws: APIServerError.notASocket(path: file)) {
-                _ = try await TokenAPIServer.start(socketPath: file, service: service, logger: Logger(label: "test"))
+                _ = try await ListenerUnderTest.start(TokenAPIServer(socketPath: file, service: service, logger: Logger(label: "test")).listener)
             }
             #expect(FileManager.default.contents(atPath: file) == Data("keep me".utf8))
             // Stale: a socket file nobody listens on, as a killed daemon leaves it.
             let stale = fixture.directory.appendingPathComponent("stale.sock").path
             try Self.leaveStaleSocket(at: stale)
-            let second = try await TokenAPIServer.start(socketPath: stale, service: service, logger: Logger(label: "test"))
+            let second = try await ListenerUnderTest.start(TokenAPIServer(socketPath: stale, service: service, logger: Logger(label: "test")).listener)
             let answer = try await DaemonClient(socketPath: stale).send(.GET, "/v1/status")
             #expect(answer.status == 200)
             await second.stop()

@@ -80,6 +80,7 @@ extension WebPageTests {
 /// The token API on a Unix socket of its own, in front of the web fixture's store and engine.
 struct TokenAPIUnderTest {
     let server: TokenAPIServer
+    let listening: ListenerUnderTest
     let directory: URL
 
     static func start(_ fixture: WebFixture) async throws -> TokenAPIUnderTest {
@@ -87,10 +88,11 @@ struct TokenAPIUnderTest {
         let directory = URL(fileURLWithPath: "/tmp/tokend-web-api-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o700)  // private to this user: the socket needs no imanage-tokend group
-        let server = try await TokenAPIServer.start(
+        let server = TokenAPIServer(
             socketPath: directory.appendingPathComponent("api.sock").path,
             service: TokenAPIService(engine: fixture.engine, store: fixture.store), logger: Logger(label: "web-test"))
-        return TokenAPIUnderTest(server: server, directory: directory)
+        let listening = try await ListenerUnderTest.start(server.listener)
+        return TokenAPIUnderTest(server: server, listening: listening, directory: directory)
     }
 
     func json(_ method: HTTPMethod, _ path: String) async throws -> (status: Int, body: [String: Any]) {
@@ -99,7 +101,7 @@ struct TokenAPIUnderTest {
     }
 
     func stop() async {
-        await server.stop()
+        await listening.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -41,7 +41,7 @@ extension WebPageTests {
                 let browser = TestBrowser()
                 // A binding value planted by someone else is never taken over.
                 let planted = "Zk3_pQ9xLmN2vB7cR4tY8wE1uI6oA5sD0fG-hJ3kL9z"
-                browser.setCookie("tokend_flow", planted, host: "127.0.0.1:\(fixture.web.port)")
+                browser.setCookie("tokend_flow", planted, host: "127.0.0.1:\(fixture.port)")
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
                 #expect(start.setCookies.allSatisfy { !$0.contains(planted) }, "\(start.setCookies)")
                 let location = try #require(start.location)
@@ -57,7 +57,7 @@ extension WebPageTests {
                 let callback = try await browser.get(try await fixture.throughIManage(start, browser: browser, email: "bob@example.com", password: "bob-password"))
                 let cleared = callback.setCookies(prefix: "tokend_flow_")
                 #expect(cleared.count == 1 && cleared[0].lowercased().contains("max-age=0"), "the callback did not clear the sign-in's cookie: \(cleared)")
-                #expect(browser.cookieNames(host: "127.0.0.1:\(fixture.web.port)").allSatisfy { !$0.hasPrefix("tokend_flow_") })
+                #expect(browser.cookieNames(host: "127.0.0.1:\(fixture.port)").allSatisfy { !$0.hasPrefix("tokend_flow_") })
                 let session = try #require(callback.setCookie("tokend_me"))
                 #expect(session.contains("HttpOnly"))
                 #expect(session.contains("SameSite=Lax"))
@@ -102,7 +102,7 @@ extension WebPageTests {
                 #expect(try fixture.grants().count == 1, "a refused POST removed the grant")
 
                 // A session cookie whose payload was changed (another person, more libraries) is ignored.
-                let host = "127.0.0.1:\(fixture.web.port)"
+                let host = "127.0.0.1:\(fixture.port)"
                 let cookie = try #require(browser.cookie("tokend_tracker", host: host))
                 let parts = cookie.split(separator: ".")
                 let payload = try #require(Data(base64Encoded: base64(String(parts[0]))))

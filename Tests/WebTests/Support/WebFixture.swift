@@ -26,11 +26,14 @@ final class TestClock: Sendable {
 struct WebFixture {
     let running: RunningEngine
     let web: TokendWebServer
+    let listening: ListenerUnderTest
     let clock: TestClock
     /// The configuration's `public_url`: where iManage sends the browser back to.
     let publicURL: String
 
-    var base: String { "http://127.0.0.1:\(web.port)" }
+    /// The port the pages listen on (the kernel's choice).
+    var port: Int { listening.port }
+    var base: String { "http://127.0.0.1:\(port)" }
     subscript<Part>(dynamicMember part: KeyPath<RunningEngine, Part>) -> Part { running[keyPath: part] }
 
     /// - Parameters:
@@ -68,14 +71,22 @@ struct WebFixture {
         let running = try await RunningEngine.start(
             configuration: configuration, store: store, emulator: emulator, directory: directory.url, requestTimeout: 5, logger: logger)
         let clock = TestClock()
-        let web = try await TokendWebServer.start(
-            configuration: configuration, store: store, client: running.client, engine: running.engine, logger: logger,
-            listen: ListenAddress(host: "127.0.0.1", port: 0), now: { clock.now })
-        return WebFixture(running: running, web: web, clock: clock, publicURL: publicURL)
+        let web: TokendWebServer
+        let listening: ListenerUnderTest
+        do {
+            web = try TokendWebServer(
+                configuration: configuration, store: store, client: running.client, engine: running.engine, logger: logger,
+                listen: ListenAddress(host: "127.0.0.1", port: 0), now: { clock.now })
+            listening = try await ListenerUnderTest.start(web.listener)
+        } catch {
+            await running.stop()
+            throw error
+        }
+        return WebFixture(running: running, web: web, listening: listening, clock: clock, publicURL: publicURL)
     }
 
     func stop() async {
-        await web.stop()
+        await listening.stop()
         await running.stop()
     }
 
