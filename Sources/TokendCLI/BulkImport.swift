@@ -76,7 +76,7 @@ struct BulkImport {
 
     /// One line's outcome.
     enum Outcome: Sendable {
-        case imported(GrantKey, AuthorisedIdentity)
+        case imported(GrantKey, AuthorizedIdentity)
         case refused(String)
     }
 
@@ -139,10 +139,10 @@ struct BulkImport {
             throw error
         }
 
-        let batcher = AuthorisationBatcher<BulkImportLine>(store: store) { batch in
-            results.addAll(batch.map { (line, authorisation, result) -> (Int, BulkImport.Outcome, BulkImportLine?) in
+        let batcher = AuthorizationBatcher<BulkImportLine>(store: store) { batch in
+            results.addAll(batch.map { (line, authorization, result) -> (Int, BulkImport.Outcome, BulkImportLine?) in
                 switch result {
-                case .success: (line.line, .imported(authorisation.key, authorisation.identity), line)
+                case .success: (line.line, .imported(authorization.key, authorization.identity), line)
                 case .failure(let failure): (line.line, .refused(failure.description), line)
                 }
             })
@@ -154,7 +154,7 @@ struct BulkImport {
                 group.addTask(executorPreference: lane.executor) {
                     while let next = queue.next() {
                         switch await lane.verification.verifyToken(next.line.refreshToken, for: next.line.subject, of: next.organisation) {
-                        case .success(let authorisation): await batcher.submit(next.line, authorisation)
+                        case .success(let authorization): await batcher.submit(next.line, authorization)
                         case .failure(let refusal): results.add(next.line.line, .refused(refusal.description), line: next.line)
                         }
                     }

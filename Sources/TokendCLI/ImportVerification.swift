@@ -23,14 +23,14 @@ struct ImportVerification: Sendable {
     func importToken(
         _ refreshToken: String, for subject: GrantAdmission.Subject, of organisation: OrganisationConfig
     ) async -> Result<GrantRecord, ImportRefusal> {
-        let authorisation: NewAuthorisation
+        let authorization: NewAuthorization
         switch await verifyToken(refreshToken, for: subject, of: organisation) {
-        case .success(let verified): authorisation = verified
+        case .success(let verified): authorization = verified
         case .failure(let refusal): return .failure(refusal)
         }
         do {
-            try await admission.store.saveAuthorisation(authorisation, now: Date())
-            guard let record = try await admission.store.record(for: authorisation.key) else {
+            try await admission.store.saveAuthorization(authorization, now: Date())
+            guard let record = try await admission.store.record(for: authorization.key) else {
                 return .failure(ImportRefusal("the grant vanished after it was stored"))
             }
             return .success(record)
@@ -42,7 +42,7 @@ struct ImportVerification: Sendable {
     /// Refreshes the token and checks everything about it; returns the grant to store.
     func verifyToken(
         _ refreshToken: String, for subject: GrantAdmission.Subject, of organisation: OrganisationConfig
-    ) async -> Result<NewAuthorisation, ImportRefusal> {
+    ) async -> Result<NewAuthorization, ImportRefusal> {
         var tokens: TokenResponse?
         var attempt = 1
         while tokens == nil {

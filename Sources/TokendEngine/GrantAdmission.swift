@@ -159,12 +159,12 @@ public struct GrantAdmission: Sendable {
         of organisation: OrganisationConfig, identity known: IManageIdentity? = nil, message: (IManageIdentity) -> String,
         now: Date = Date()
     ) async throws(AdmissionFailure) -> GrantRecord {
-        let authorisation = try await verify(
+        let authorization = try await verify(
             tokens, presentedRefreshToken: presentedRefreshToken, for: subject, of: organisation, identity: known,
             message: message, now: now)
         do {
-            try await store.saveAuthorisation(authorisation, now: now)
-            guard let record = try await store.record(for: authorisation.key) else {
+            try await store.saveAuthorization(authorization, now: now)
+            guard let record = try await store.record(for: authorization.key) else {
                 throw AdmissionFailure.storeFailed("the grant vanished after it was stored")
             }
             return record
@@ -180,7 +180,7 @@ public struct GrantAdmission: Sendable {
         _ tokens: TokenResponse, presentedRefreshToken: String? = nil, for subject: Subject,
         of organisation: OrganisationConfig, identity known: IManageIdentity? = nil, message: (IManageIdentity) -> String,
         now: Date = Date()
-    ) async throws(AdmissionFailure) -> NewAuthorisation {
+    ) async throws(AdmissionFailure) -> NewAuthorization {
         guard let refreshToken = tokens.refreshToken ?? presentedRefreshToken, !refreshToken.isEmpty else { throw .noRefreshToken }
         let identity: IManageIdentity
         if let known { identity = known } else { identity = try await identify(accessToken: tokens.accessToken, organisation: organisation) }
@@ -196,14 +196,14 @@ public struct GrantAdmission: Sendable {
             }
             key = .user(identity.userID, of: organisation.name)
         }
-        let identified = AuthorisedIdentity(
+        let identified = AuthorizedIdentity(
             userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
             customerID: identity.customerID)
-        guard let authorisation = lifecycle.newAuthorisation(
+        guard let authorization = lifecycle.newAuthorization(
             key: key, identity: identified, tokens: tokens, presentedRefreshToken: refreshToken,
             message: message(identity), configuredCustomerID: organisation.customerID, now: now, unitRandom: .random(in: 0..<1))
         else { throw .noRefreshToken }
-        return authorisation
+        return authorization
     }
 
     /// "Alice Admin (alice@example.com)", or the user id when iManage gave no email.

@@ -4,10 +4,10 @@ import TokendPolicy
 /// Writes new authorisations inside one open transaction, with its statements prepared once for
 /// all of them: the customer binding, the grant row (replacing any earlier grant of the key) and
 /// the event. Made and dropped inside one write job, so the statements never outlive it.
-struct AuthorisationWriter {
+struct AuthorizationWriter {
     /// A new authorisation with its tokens already sealed (sealing happens outside the write lock).
     struct Sealed: Sendable {
-        let authorisation: NewAuthorisation
+        let authorization: NewAuthorization
         let refreshToken: [UInt8]
         let accessToken: [UInt8]?
         let fingerprint: String
@@ -49,15 +49,15 @@ struct AuthorisationWriter {
     /// `otherCustomer` if the grant is of another), stores the grant and records the event.
     /// Returns the status the key had before. The caller wraps it in a savepoint.
     func write(_ sealed: Sealed, now: Date) throws -> GrantStatus? {
-        let authorisation = sealed.authorisation
-        let key = authorisation.key
-        let identity = authorisation.identity
+        let authorization = sealed.authorization
+        let key = authorization.key
+        let identity = authorization.identity
         let pinned = try Self.firstText(of: selectPin.bind(key.organisation))
-        switch CustomerRule.decide(reported: identity.customerID, configured: authorisation.configuredCustomerID, pinned: pinned) {
+        switch CustomerRule.decide(reported: identity.customerID, configured: authorization.configuredCustomerID, pinned: pinned) {
         case .matches:
             break
         case .pins(let customer):
-            try insertPin.bind(key.organisation, customer, now, authorisation.message).run()
+            try insertPin.bind(key.organisation, customer, now, authorization.message).run()
         case .refused(let expected):
             throw StoreError.otherCustomer(organisation: key.organisation, expected: expected, reported: identity.customerID)
         }
@@ -66,12 +66,12 @@ struct AuthorisationWriter {
         try upsertGrant.bind([
             key.organisation, key.kind.rawValue, key.subject,
             identity.userID, identity.email, identity.name, identity.customerID,
-            sealed.refreshToken, sealed.fingerprint, authorisation.refreshToken.issuedAt, authorisation.refreshToken.expiresAt,
-            sealed.accessToken, authorisation.accessToken?.issuedAt, authorisation.accessToken?.expiresAt,
-            authorisation.nextRefreshAt, now, authorisation.nrtadminCheckedAt,
+            sealed.refreshToken, sealed.fingerprint, authorization.refreshToken.issuedAt, authorization.refreshToken.expiresAt,
+            sealed.accessToken, authorization.accessToken?.issuedAt, authorization.accessToken?.expiresAt,
+            authorization.nextRefreshAt, now, authorization.nrtadminCheckedAt,
         ]).run()
         try insertEvent.bind(now, key.organisation, key.kind.rawValue, key.subject, GrantStatus.authorized.rawValue,
-                             previous?.rawValue, nil, nil, authorisation.message).run()
+                             previous?.rawValue, nil, nil, authorization.message).run()
         return previous
     }
 
@@ -87,13 +87,13 @@ struct AuthorisationWriter {
 
 extension SQLiteGrantStore {
     /// Seals a new authorisation's tokens for its key.
-    func seal(_ authorisation: NewAuthorisation) throws -> AuthorisationWriter.Sealed {
+    func seal(_ authorization: NewAuthorization) throws -> AuthorizationWriter.Sealed {
         let cipher = try self.cipher
-        let key = authorisation.key
-        return AuthorisationWriter.Sealed(
-            authorisation: authorisation,
-            refreshToken: try cipher.seal(authorisation.refreshToken.token, for: key, field: .refreshToken),
-            accessToken: try authorisation.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) },
-            fingerprint: TokenCipher.fingerprint(authorisation.refreshToken.token))
+        let key = authorization.key
+        return AuthorizationWriter.Sealed(
+            authorization: authorization,
+            refreshToken: try cipher.seal(authorization.refreshToken.token, for: key, field: .refreshToken),
+            accessToken: try authorization.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) },
+            fingerprint: TokenCipher.fingerprint(authorization.refreshToken.token))
     }
 }

@@ -7,8 +7,8 @@ import TokendTestSupport
 /// `saveAuthorisations` (`import --from`): many new grants in one transaction, each standing or
 /// falling alone.
 @Suite("Batched authorisations")
-struct BatchAuthorisationTests {
-    private static let otherFirm = AuthorisedIdentity(userID: "EVE", email: "eve@other.example", name: "Eve Other", customerID: "2")
+struct BatchAuthorizationTests {
+    private static let otherFirm = AuthorizedIdentity(userID: "EVE", email: "eve@other.example", name: "Eve Other", customerID: "2")
 
     @Test("one commit stores the good grants; one of another customer (bound in the transaction) and one failing half-way are left out whole")
     func oneRefusedOthersStored() async throws {
@@ -24,7 +24,7 @@ struct BatchAuthorisationTests {
         }
         let now = Date()
         let commitsBefore = store.commitStatistics.commits
-        let results = try await store.saveAuthorisations([
+        let results = try await store.saveAuthorizations([
             .seeded(.library("ACTIVE", of: "acme"), refreshToken: "r-active", accessToken: "a-active", nextRefreshAt: now, now: now),
             .seeded(.library("ARCHIVE", of: "acme"), by: Self.otherFirm, refreshToken: "r-archive", nextRefreshAt: now, now: now),
             .seeded(.library("BROKEN", of: "beta"), refreshToken: "r-broken", nextRefreshAt: now, now: now),
@@ -55,8 +55,8 @@ struct BatchAuthorisationTests {
         defer { database.cleanUp() }
         let store = try database.open()
         let key = GrantKey.library("ACTIVE", of: "acme")
-        try await store.saveAuthorisation(.seeded(key, refreshToken: "r-1", nextRefreshAt: nil))
-        let results = try await store.saveAuthorisations([.seeded(key, refreshToken: "r-2", nextRefreshAt: nil)], now: Date())
+        try await store.saveAuthorization(.seeded(key, refreshToken: "r-1", nextRefreshAt: nil))
+        let results = try await store.saveAuthorizations([.seeded(key, refreshToken: "r-2", nextRefreshAt: nil)], now: Date())
         #expect((try? results[0].get())?.previous == .authorized)
         #expect(try store.records().count == 1)
         #expect(try store.tokens(for: key)?.refreshToken == "r-2")

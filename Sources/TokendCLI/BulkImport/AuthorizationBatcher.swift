@@ -9,12 +9,12 @@ import TokendStore
 /// (`GrantStore.saveAuthorisations`: one transaction, each grant standing or falling alone).
 /// Verifications hand their grant over and go on to their next line; they wait only when
 /// `backlog` grants are already waiting for the disk.
-final class AuthorisationBatcher<Item: Sendable>: Sendable {
+final class AuthorizationBatcher<Item: Sendable>: Sendable {
     /// Told once per batch, after its commit: each grant with what became of it.
-    typealias Stored = @Sendable ([(item: Item, authorisation: NewAuthorisation, result: Result<StatusTransition, AdmissionFailure>)]) -> Void
+    typealias Stored = @Sendable ([(item: Item, authorization: NewAuthorization, result: Result<StatusTransition, AdmissionFailure>)]) -> Void
 
     private struct State {
-        var pending: [(Item, NewAuthorisation)] = []
+        var pending: [(Item, NewAuthorization)] = []
         var writing = false
         var waitingForRoom: [CheckedContinuation<Void, Never>] = []
         var finished: [CheckedContinuation<Void, Never>] = []
@@ -36,9 +36,9 @@ final class AuthorisationBatcher<Item: Sendable>: Sendable {
     }
 
     /// Hands over a verified grant; `stored` is told once it is durable, or why it was refused.
-    func submit(_ item: Item, _ authorisation: NewAuthorisation) async {
+    func submit(_ item: Item, _ authorization: NewAuthorization) async {
         let (startWriting, full) = state.withLock { state -> (Bool, Bool) in
-            state.pending.append((item, authorisation))
+            state.pending.append((item, authorization))
             let start = !state.writing
             state.writing = true
             return (start, state.pending.count >= backlog)
@@ -70,7 +70,7 @@ final class AuthorisationBatcher<Item: Sendable>: Sendable {
 
     private func drain() async {
         while true {
-            let (batch, room, finished) = state.withLock { state -> ([(Item, NewAuthorisation)], [CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
+            let (batch, room, finished) = state.withLock { state -> ([(Item, NewAuthorization)], [CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
                 let batch = Array(state.pending.prefix(maximumBatch))
                 state.pending.removeFirst(batch.count)
                 let room = state.waitingForRoom
@@ -90,9 +90,9 @@ final class AuthorisationBatcher<Item: Sendable>: Sendable {
         }
     }
 
-    private func write(_ batch: [(Item, NewAuthorisation)]) async {
+    private func write(_ batch: [(Item, NewAuthorization)]) async {
         do {
-            let results = try await store.saveAuthorisations(batch.map(\.1), now: Date())
+            let results = try await store.saveAuthorizations(batch.map(\.1), now: Date())
             stored(zip(batch, results).map { ($0.0.0, $0.0.1, $0.1.mapError { AdmissionFailure(storing: $0) }) })
         } catch {
             // The transaction could not commit: none of the batch is stored.

@@ -5,8 +5,8 @@ extension SQLiteGrantStore {
     /// Stores a grant a person just authorised, replacing any earlier grant of the same library or
     /// user (never a second one), and records the event.
     @discardableResult
-    public func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date = Date()) async throws -> StatusTransition {
-        try await saveAuthorisations([authorisation], now: now)[0].get()
+    public func saveAuthorization(_ authorization: NewAuthorization, now: Date = Date()) async throws -> StatusTransition {
+        try await saveAuthorizations([authorization], now: now)[0].get()
     }
 
     /// Stores many new authorisations in one transaction, so one durable commit carries them all,
@@ -14,24 +14,24 @@ extension SQLiteGrantStore {
     /// refused (another customer's, bound inside the transaction) or fails is rolled back to it,
     /// leaving the others. Results come in the order given. When the commit itself fails, nothing
     /// is stored and this throws.
-    public func saveAuthorisations(
-        _ authorisations: [NewAuthorisation], now: Date = Date()
+    public func saveAuthorizations(
+        _ authorizations: [NewAuthorization], now: Date = Date()
     ) async throws -> [Result<StatusTransition, any Error>] {
-        guard !authorisations.isEmpty else { return [] }
+        guard !authorizations.isEmpty else { return [] }
         // Sealing (AES-GCM) is done here, by the caller, not while holding the write lock.
-        let sealed: [Result<AuthorisationWriter.Sealed, any Error>] = authorisations.map { authorisation in
-            Result { try seal(authorisation) }
+        let sealed: [Result<AuthorizationWriter.Sealed, any Error>] = authorizations.map { authorization in
+            Result { try seal(authorization) }
         }
         let repeatAfter = outbox.repeatAfter
         let (results, queued): ([Result<StatusTransition, any Error>], Bool) = try await write { db in
-            let writer = try AuthorisationWriter(db)
+            let writer = try AuthorizationWriter(db)
             var results: [Result<StatusTransition, any Error>] = []
             results.reserveCapacity(sealed.count)
             var queued = false
             for item in sealed {
                 let outcome = Result { () throws -> StatusTransition in
                     let grant = try item.get()
-                    let key = grant.authorisation.key
+                    let key = grant.authorization.key
                     try db.execute("SAVEPOINT authorisation")
                     do {
                         let previous = try writer.write(grant, now: now)
