@@ -31,7 +31,7 @@ struct ImportCommand: AsyncParsableCommand {
 
             Examples:
               imanage-tokend import --organisation acme --library ACTIVE --refresh-token-file token.txt
-              imanage-tokend import --from grants.jsonl --concurrency 16
+              imanage-tokend import --from grants.jsonl --concurrency 32
             """)
 
     @OptionGroup var config: ConfigOption
@@ -42,8 +42,8 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bulk: a file of JSON lines (organisation, library or user, refresh_token), or -.", valueName: "file"))
     var from: String?
 
-    @Option(help: ArgumentHelp("Bulk: how many tokens are verified at once (1 to 64).", valueName: "count"))
-    var concurrency = 8
+    @Option(help: ArgumentHelp("Bulk: how many tokens are verified at once (1 to 256).", valueName: "count"))
+    var concurrency = 32
 
     @Flag(help: "Bulk: print each line's result as a JSON object.")
     var json = false
@@ -53,7 +53,7 @@ struct ImportCommand: AsyncParsableCommand {
             if grant.organisation != nil || grant.library != nil || grant.user != nil || refreshTokenFile != nil {
                 throw ValidationError("--from reads organisation, library or user and refresh_token from each line: give none of --organisation, --library, --user, --refresh-token-file with it")
             }
-            guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
             return
         }
         if grant.organisation == nil || (grant.library == nil && grant.user == nil) {

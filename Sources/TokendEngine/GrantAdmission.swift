@@ -38,6 +38,16 @@ public enum AdmissionFailure: Error, Sendable, CustomStringConvertible {
         case .storeFailed(let reason): "the grant could not be stored: \(reason)"
         }
     }
+
+    /// Why a write of a new grant failed: another customer (bound inside the transaction), or the database.
+    public init(storing error: any Error) {
+        switch error {
+        case let failure as AdmissionFailure: self = failure
+        case StoreError.otherCustomer(let organisation, let expected, let reported):
+            self = .otherCustomer(organisation: organisation, expected: expected, reported: reported)
+        default: self = .storeFailed("\(error)")
+        }
+    }
 }
 
 /// Admits a new grant, the one way for `import` and the web pages: find out who the tokens belong
@@ -149,6 +159,28 @@ public struct GrantAdmission: Sendable {
         of organisation: OrganisationConfig, identity known: IManageIdentity? = nil, message: (IManageIdentity) -> String,
         now: Date = Date()
     ) async throws(AdmissionFailure) -> GrantRecord {
+        let authorization = try await verify(
+            tokens, presentedRefreshToken: presentedRefreshToken, for: subject, of: organisation, identity: known,
+            message: message, now: now)
+        do {
+            try await store.saveAuthorization(authorization, now: now)
+            guard let record = try await store.record(for: authorization.key) else {
+                throw AdmissionFailure.storeFailed("the grant vanished after it was stored")
+            }
+            return record
+        } catch {
+            throw AdmissionFailure(storing: error)
+        }
+    }
+
+    /// Everything `admit` checks, without the write: who the tokens belong to, the customer, for a
+    /// library the NRTADMIN group; returns the grant to store (`import --from` stores many at once
+    /// with `GrantStore.saveAuthorisations`, which binds the customer again inside its transaction).
+    public func verify(
+        _ tokens: TokenResponse, presentedRefreshToken: String? = nil, for subject: Subject,
+        of organisation: OrganisationConfig, identity known: IManageIdentity? = nil, message: (IManageIdentity) -> String,
+        now: Date = Date()
+    ) async throws(AdmissionFailure) -> NewAuthorization {
         guard let refreshToken = tokens.refreshToken ?? presentedRefreshToken, !refreshToken.isEmpty else { throw .noRefreshToken }
         let identity: IManageIdentity
         if let known { identity = known } else { identity = try await identify(accessToken: tokens.accessToken, organisation: organisation) }
@@ -171,17 +203,7 @@ public struct GrantAdmission: Sendable {
             key: key, identity: identified, tokens: tokens, presentedRefreshToken: refreshToken,
             message: message(identity), configuredCustomerID: organisation.customerID, now: now, unitRandom: .random(in: 0..<1))
         else { throw .noRefreshToken }
-        do {
-            try await store.saveAuthorization(authorization, now: now)
-            guard let record = try await store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
-            return record
-        } catch let failure as AdmissionFailure {
-            throw failure
-        } catch StoreError.otherCustomer(let organisation, let expected, let reported) {
-            throw .otherCustomer(organisation: organisation, expected: expected, reported: reported)
-        } catch {
-            throw .storeFailed("\(error)")
-        }
+        return authorization
     }
 
     /// "Alice Admin (alice@example.com)", or the user id when iManage gave no email.

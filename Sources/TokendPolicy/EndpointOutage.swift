@@ -139,7 +139,7 @@ public struct EndpointOutageBook: Sendable {
     public func wasReleased(_ grant: Int64) -> Bool { released.contains(grant) }
 
     /// How long a probe let through may stay unanswered before another grant takes its place.
-    var probeLease: TimeInterval { policy.settings.requestTimeout + policy.settings.connectTimeout + 30 }
+    var probeLease: TimeInterval { GrantLifecycle(settings: policy.settings).claimLease }
 
     /// Before refreshing `grant` at `endpoint`: let it through, or hold it.
     public mutating func decide(_ grant: Int64, endpoint: String, accessExpiresAt: Date?, now: Date) -> Decision {

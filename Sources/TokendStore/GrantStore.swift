@@ -34,6 +34,11 @@ public protocol GrantStore: AnyObject, Sendable {
     /// grant of the same key, binding the organisation's customer in the same transaction.
     @discardableResult
     func saveAuthorization(_ authorization: NewAuthorization, now: Date) async throws -> StatusTransition
+    /// Stores many new authorisations (`import --from`) as `saveAuthorisation` stores one, in one
+    /// transaction where each stands or falls alone: one refused (another customer's, bound in the
+    /// transaction) or failing is left out and the others are stored; nothing is half-stored.
+    /// Results in the order given; throws, with none stored, when the transaction cannot commit.
+    func saveAuthorizations(_ authorizations: [NewAuthorization], now: Date) async throws -> [Result<StatusTransition, any Error>]
     /// Marks a refresh as in flight for `owner`, durably, before its request goes out; `nil` when
     /// another live owner holds it. A claim older than `lease`, or of an owner `ownerIsGone` names,
     /// is taken over and reported as `abandonedClaim`.
@@ -75,6 +80,18 @@ public protocol GrantStore: AnyObject, Sendable {
     func deleteNotification(id: Int64) async throws
     func markNotificationDelivered(id: Int64, by channel: NotificationChannel) async throws
     func countNotificationAttempt(id: Int64) async throws
+}
+
+extension GrantStore {
+    /// One transaction per authorisation: correct (each stands alone), for a store without a
+    /// batched write of its own.
+    public func saveAuthorizations(_ authorizations: [NewAuthorization], now: Date) async throws -> [Result<StatusTransition, any Error>] {
+        var results: [Result<StatusTransition, any Error>] = []
+        for authorization in authorizations {
+            do { results.append(.success(try await saveAuthorization(authorization, now: now))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
 }
 
 extension SQLiteGrantStore: GrantStore {}

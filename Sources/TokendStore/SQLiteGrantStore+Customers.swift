@@ -36,21 +36,4 @@ extension SQLiteGrantStore {
             organisation: row.string(0) ?? "", customerID: row.string(1) ?? "",
             pinnedAt: row.date(2) ?? .distantPast, pinnedBy: row.string(3) ?? "")
     }
-
-    /// Inside an authorisation's transaction: applies `CustomerRule` to the customer the new grant
-    /// reports, pinning the organisation if it is the first, or throws `otherCustomer`, so two
-    /// first authorisations of different customers racing each other cannot both be stored.
-    static func bindCustomer(
-        _ db: SQLiteConnection, organisation: String, reported: String, configured: String?, pinnedBy: String, now: Date
-    ) throws {
-        switch CustomerRule.decide(reported: reported, configured: configured, pinned: try pin(db, organisation)?.customerID) {
-        case .matches:
-            return
-        case .pins(let customer):
-            try db.prepare("INSERT INTO organisations (name, customer_id, pinned_at, pinned_by) VALUES (?, ?, ?, ?)")
-                .bind(organisation, customer, now, pinnedBy).run()
-        case .refused(let expected):
-            throw StoreError.otherCustomer(organisation: organisation, expected: expected, reported: reported)
-        }
-    }
 }

@@ -2,51 +2,6 @@ import Foundation
 import TokendPolicy
 
 extension SQLiteGrantStore {
-    /// Stores a grant a person just authorised, replacing any earlier grant of the same library or
-    /// user (never a second one), and records the event.
-    @discardableResult
-    public func saveAuthorization(_ authorization: NewAuthorization, now: Date = Date()) async throws -> StatusTransition {
-        let cipher = try self.cipher
-        let key = authorization.key
-        let refreshSealed = try cipher.seal(authorization.refreshToken.token, for: key, field: .refreshToken)
-        let accessSealed = try authorization.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) }
-        let fingerprint = TokenCipher.fingerprint(authorization.refreshToken.token)
-        let repeatAfter = outbox.repeatAfter
-        let (transition, queued): (StatusTransition, Bool) = try await write { db in
-            try Self.bindCustomer(
-                db, organisation: key.organisation, reported: authorization.identity.customerID,
-                configured: authorization.configuredCustomerID, pinnedBy: authorization.message, now: now)
-            let previous = try Self.currentStatus(db, key)
-            try db.prepare("""
-                INSERT INTO grants (organisation, kind, subject, status, user_id, user_email, user_name, customer_id,
-                    refresh_token, refresh_token_fingerprint, refresh_token_issued_at, refresh_token_expires_at,
-                    access_token, access_issued_at, access_expires_at, next_refresh_at, last_refresh_at,
-                    nrtadmin_checked_at, created_at, updated_at)
-                VALUES (?1, ?2, ?3, 'authorized', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?16, ?16)
-                ON CONFLICT (organisation, kind, subject) DO UPDATE SET
-                    status = 'authorized', user_id = ?4, user_email = ?5, user_name = ?6, customer_id = ?7,
-                    refresh_token = ?8, refresh_token_fingerprint = ?9, refresh_token_issued_at = ?10,
-                    refresh_token_expires_at = ?11, access_token = ?12, access_issued_at = ?13,
-                    access_expires_at = ?14, next_refresh_at = ?15, last_refresh_at = ?16, last_attempt_at = NULL,
-                    consecutive_failures = 0, last_error = NULL, last_error_class = NULL, last_http_status = NULL,
-                    nrtadmin_checked_at = ?17, in_flight_since = NULL, in_flight_owner = NULL, updated_at = ?16
-                """).bind([
-                    key.organisation, key.kind.rawValue, key.subject,
-                    authorization.identity.userID, authorization.identity.email, authorization.identity.name,
-                    authorization.identity.customerID,
-                    refreshSealed, fingerprint, authorization.refreshToken.issuedAt, authorization.refreshToken.expiresAt,
-                    accessSealed, authorization.accessToken?.issuedAt, authorization.accessToken?.expiresAt,
-                    authorization.nextRefreshAt, now, authorization.nrtadminCheckedAt,
-                ]).run()
-            try Self.insertEvent(db, key: key, at: now, status: .authorized, previous: previous, failure: nil,
-                                 message: authorization.message)
-            let queued = try Self.queueNotification(db, key: key, previous: previous, current: .authorized, repeatAfter: repeatAfter, now: now)
-            return (StatusTransition(key: key, previous: previous, current: .authorized), queued)
-        }
-        outbox.queued(queued)
-        return transition
-    }
-
     /// Marks a refresh of grant `id` as in flight for `owner`, durably, before the request goes out.
     ///
     /// Returns `nil` when another live owner holds it. A claim older than `lease`, one whose owner

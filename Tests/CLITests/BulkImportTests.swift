@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendStore
 
 /// `import --from FILE`: JSON lines, each verified as `import` verifies one, one result per line.
 @Suite("Bulk import", .serialized)
@@ -87,6 +88,46 @@ struct BulkImportTests {
         #expect(objects.last?["result"] as? String == "refused")
         #expect((objects.last?["reason"] as? String)?.contains("not an NRTADMIN of library LITIGATION") == true)
         #expect(outcome.stderr.contains("the running daemon has scheduled them"), "\(outcome.stderr)")
+    }
+
+    private func write(_ lines: [String], in harness: DaemonHarness) -> URL {
+        let file = harness.directory.appendingPathComponent("grants.jsonl")
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data((lines.joined(separator: "\n") + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return file
+    }
+
+    @Test("a 429's Retry-After pauses every verification of the organisation, not just the line answered; then all are imported")
+    func tooManyRequestsPausesTheOrganisation() async throws {
+        let harness = try await DaemonHarness(emulatorArguments: ["--libraries", "6"])
+        var lines: [String] = []
+        for index in 1...6 {
+            lines.append(try line(["organisation": "demo", "library": String(format: "LIB%05d", index), "refresh_token": try await mint(harness, "ALICE")]))
+        }
+        let file = write(lines, in: harness)
+        let pause: TimeInterval = 3
+        try await harness.fault(#"{"endpoint":"token","kind":"too_many_requests","retry_after":\#(Int(pause)),"count":1}"#)
+        let started = Date()
+        let outcome = try await harness.tokend(["import", "--from", file.path, "--concurrency", "2"])
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stdout.split(separator: "\n").filter { $0.contains(": imported library LIB0000") }.count == 6, "\(outcome.stdout)")
+
+        let store = try SQLiteGrantStore(path: harness.directory.appendingPathComponent("tokend.sqlite").path, key: nil, mode: .readOnly)
+        let stored = try store.records().map(\.createdAt)
+        #expect(stored.count == 6)
+        // Only the line whose request was already out when the 429 came may be stored before the
+        // pause ends; a pause of the one line answered would let the other five through at once.
+        let duringPause = stored.filter { $0 < started.addingTimeInterval(pause) }
+        #expect(duringPause.count <= 1, "\(duringPause.count) grants were verified while the organisation was paused")
+    }
+
+    @Test("a passing failure after the refresh (a 429 on GET /api) is retried with the tokens in hand: the grant is imported")
+    func tooManyRequestsAfterTheRefresh() async throws {
+        let harness = try await DaemonHarness()
+        let file = write([try line(["organisation": "demo", "library": "ACTIVE", "refresh_token": try await mint(harness, "ALICE")])], in: harness)
+        try await harness.fault(#"{"endpoint":"api","kind":"too_many_requests","retry_after":1,"count":1}"#)
+        let outcome = try await harness.tokend(["import", "--from", file.path])
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stdout == "line 1: imported library ACTIVE of demo, authorised by Alice Admin (ALICE)\n")
     }
 
     @Test("--from goes with none of the single-grant flags")
