@@ -93,7 +93,8 @@ extension PostgresGrantStore {
         let cipher = try self.cipher
         let repeatAfter = outbox.repeatAfter
         let fence = owner.flatMap { owner in fences.withLock { $0[id] }.flatMap { $0.owner == owner ? $0 : nil } }
-        defer { if owner != nil { fences.withLock { _ = $0.removeValue(forKey: id) } } }
+        // The claim ends with its outcome (or with finding it lost); another owner's attempt ends nothing.
+        defer { if let fence { fences.withLock { if $0[id]?.owner == fence.owner { $0[id] = nil } } } }
         let (transition, queued): (StatusTransition, Bool) = try await transaction { db in
             let found = try await db.query("""
                 SELECT organisation, kind, subject, status, in_flight_owner, version FROM grants WHERE id = \(id) FOR UPDATE
@@ -103,8 +104,9 @@ extension PostgresGrantStore {
                 }
             guard let (key, previous, holder, version) = found else { throw StoreError.grantNotFound(grant: "grant #\(id)") }
             if let owner {
-                // Fencing: the claim must still be this one, not merely one of the same owner's name.
-                guard holder == owner, fence.map({ $0.version == version }) ?? true else {
+                // Fencing: the claim must still be the one this process made (its version), not merely
+                // one of the same owner's name; without a claim of this process there is nothing to write.
+                guard holder == owner, let fence, fence.version == version else {
                     throw StoreError.claimLost(grant: key.description)
                 }
             }
