@@ -8,7 +8,7 @@
 //   TokendPostgres the same store on a shared PostgreSQL (postgres-nio)      -> Policy, Config, Store
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy
 //   TokendLogging  journal / key=value log output                           (swift-log only)
-//   TokendEngine   the daemon: scheduling, refreshing, single instance      -> all of the above
+//   TokendEngine   the daemon: scheduling, refreshing, single instance      -> Policy, Config, Store, Client
 //   TokendNotify   delivers the notifications outbox: a command and/or a signed webhook -> Config, Store
 //   TokendReports  status and history reports: rules, sorting, table, JSON  -> Policy, Store
 //   TokendMetrics  /metrics in the Prometheus text format (swift-prometheus)  -> Policy, Config, Store, Reports, HTTP
@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "TokendEngine",
             dependencies: [
-                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendLogging",
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -217,12 +217,23 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The fixtures the test targets share: ports, configuration files, seeded grants, the emulator, HTTP and form helpers.
+        .target(
+            name: "TokendTestSupport",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "IManageEmulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/TokendTestSupport", swiftSettings: strict),
         .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["TokendConfig", "TokendPolicy"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "TokendStore", "TokendPostgres", "TokendConfig", "TokendPolicy", "CSQLite",
+                "TokendStore", "TokendPostgres", "TokendConfig", "TokendPolicy", "CSQLite", "TokendTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -230,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
-                "IManageEmulator",
+                "IManageEmulator", "TokendTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -241,7 +252,7 @@ let package = Package(
         .testTarget(
             name: "ClientTests",
             dependencies: [
-                "IManageClient", "TokendPolicy",
+                "IManageClient", "TokendPolicy", "TokendTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -260,15 +271,15 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TokendCLI", "TokendNotify", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["TokendCLI", "TokendNotify", "TokendTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict),
         .testTarget(
-            name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore"], swiftSettings: strict),
+            name: "ReportsTests", dependencies: ["TokendReports", "TokendPolicy", "TokendStore", "TokendTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "APITests",
             dependencies: [
                 "TokendAPI", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "TokendReports",
-                "IManageClient", "IManageEmulator", "TokendHTTP",
+                "IManageClient", "IManageEmulator", "TokendHTTP", "TokendTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -279,6 +290,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator", "TokendLogging",
+                "TokendTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -287,6 +299,8 @@ let package = Package(
             name: "WebTests",
             dependencies: [
                 "TokendWeb", "TokendWebInput", "TokendEngine", "TokendStore", "TokendPolicy", "TokendConfig", "IManageClient", "IManageEmulator",
+                "TokendTestSupport",
+                "TokendAPI",  // the effective status on every surface: the pages and the token API side by side
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

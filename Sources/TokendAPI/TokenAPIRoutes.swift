@@ -29,14 +29,14 @@ struct TokenAPIRoutes: Sendable {
                 organisation: query.get("organisation"), library: query.get("library"), user: query.get("user"))
             let decision = await access.decide(.status(organisation: filter.organisation), context: context)
             guard case .allowed(let visible) = decision else { return Self.forbidden(decision) }
-            return Self.json(try service.statusReport(filter: filter, visible: visible))
+            return Self.json(try await service.statusReport(filter: filter, visible: visible))
         }
         for kind in GrantKind.allCases {
             let segment = kind == .library ? "libraries" : "users"
             router.get("/v1/organisations/{org}/\(segment)/{subject}/token") { _, context in try await Self.namingOneUser {
                 let (organisation, subject) = try Self.names(context)
                 if let refusal = await refusal(.token(organisation: organisation), context) { return refusal }
-                switch try service.token(organisation: organisation, kind: kind, subject: subject) {
+                switch try await service.token(organisation: organisation, kind: kind, subject: subject) {
                 case .valid(let answer): return Self.json(answer, noStore: true)
                 case .notValid(let answer): return Self.json(answer, status: .serviceUnavailable)
                 case .notFound(let reason): return Self.json(ErrorAnswer(error: "not_found", reason: reason), status: .notFound)
@@ -53,7 +53,7 @@ struct TokenAPIRoutes: Sendable {
             router.post("/v1/organisations/{org}/\(segment)/{subject}/schedule") { _, context in try await Self.namingOneUser {
                 let (organisation, subject) = try Self.names(context)
                 if let refusal = await refusal(.schedule(organisation: organisation), context) { return refusal }
-                guard let answer = try service.schedule(organisation: organisation, kind: kind, subject: subject) else {
+                guard let answer = try await service.schedule(organisation: organisation, kind: kind, subject: subject) else {
                     return Self.json(ErrorAnswer(error: "not_found", reason: "no grant for \(kind.rawValue) \(subject) of organisation \(organisation)"), status: .notFound)
                 }
                 return Self.json(answer)
@@ -120,7 +120,7 @@ struct TokenAPIRoutes: Sendable {
         var scheduled: [GrantChangeAnswer] = []
         var missing: [String] = []
         for grant in named {
-            if let answer = try service.schedule(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) {
+            if let answer = try await service.schedule(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) {
                 scheduled.append(answer)
             } else {
                 missing.append("\(grant.kind.rawValue) \(grant.subject) of \(grant.organisation)")

@@ -14,10 +14,10 @@ public struct TokenAPIService: Sendable {
     public static let maximumWait: TimeInterval = 60
 
     let engine: RefreshEngine
-    let store: SQLiteGrantStore
+    let store: any GrantStore
     let now: @Sendable () -> Date
 
-    public init(engine: RefreshEngine, store: SQLiteGrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(engine: RefreshEngine, store: any GrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
         self.engine = engine
         self.store = store
         self.now = now
@@ -25,11 +25,12 @@ public struct TokenAPIService: Sendable {
 
     /// The status report, as `status --json` prints it, with this process as the running daemon;
     /// only of the organisations `visible` to the peer.
-    func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) throws -> StatusReport {
+    func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) async throws -> StatusReport {
         let configuration = engine.configuration
+        let records = try await store.records(organisation: filter.organisation, kind: filter.kind)
+        let pins = (try? await store.pinnedCustomers()) ?? []
         var report = StatusReport(
-            records: try store.records(organisation: filter.organisation, kind: filter.kind)
-                .filter { visible.contains($0.key.organisation) },
+            records: records.filter { visible.contains($0.key.organisation) },
             organisations: configuration.organisations.filter { visible.contains($0.name) }.map { ($0.name, $0.enabled) },
             daemon: DaemonState(
                 running: true, pid: getpid(),
@@ -38,20 +39,20 @@ public struct TokenAPIService: Sendable {
             rules: StatusRules(settings: configuration.refresh), now: now(),
             customers: OrganisationCustomer.of(
                 configured: configuration.organisations.map { ($0.name, $0.customerID) },
-                pins: (try? store.pinnedCustomers()) ?? []))
+                pins: pins))
         // The outbox is of every organisation: counted only for a peer who sees them all.
-        if case .all = visible { report.countPendingNotifications((try? store.pendingNotificationCount()) ?? 0) }
+        if case .all = visible { report.countPendingNotifications((try? await store.pendingNotificationCount()) ?? 0) }
         return report
     }
 
     /// The grant of a library, or of a user named by id or email (ignoring case).
     /// - Throws: `AmbiguousUser` when the email is several users'.
-    func record(organisation: String, kind: GrantKind, subject: String) throws -> GrantRecord? {
-        if let record = try store.record(for: GrantKey(organisation: organisation, kind: kind, subject: subject)) {
+    func record(organisation: String, kind: GrantKind, subject: String) async throws -> GrantRecord? {
+        if let record = try await store.record(for: GrantKey(organisation: organisation, kind: kind, subject: subject)) {
             return record
         }
         guard kind == .user else { return nil }
-        switch UserLookup.find(subject, among: try store.records(organisation: organisation, kind: .user)) {
+        switch UserLookup.find(subject, among: try await store.records(organisation: organisation, kind: .user)) {
         case .found(let record): return record
         case .none: return nil
         case .ambiguous(let ids): throw AmbiguousUser(email: subject, organisation: organisation, ids: ids)
@@ -65,9 +66,9 @@ public struct TokenAPIService: Sendable {
     }
 
     /// A currently valid access token of the grant, or why there is none. Never a stale token.
-    func token(organisation: String, kind: GrantKind, subject: String) throws -> TokenLookup {
+    func token(organisation: String, kind: GrantKind, subject: String) async throws -> TokenLookup {
         let what = "\(kind.rawValue) \(subject) of organisation \(organisation)"
-        guard let record = try record(organisation: organisation, kind: kind, subject: subject) else {
+        guard let record = try await record(organisation: organisation, kind: kind, subject: subject) else {
             let known = engine.configuration.organisation(named: organisation) != nil
             return .notFound(known
                 ? "no grant for \(what): it was never authorised, or was revoked"
@@ -78,7 +79,7 @@ public struct TokenAPIService: Sendable {
         let rules = StatusRules(settings: engine.configuration.refresh)
         // The status every surface shows, not the stored one: a token is never served on a stored
         // `authorized` that the rules say no longer holds (run out, or NRTADMIN unconfirmed).
-        let status = enabled ? rules.effectiveStatus(of: record, now: current) : .disabled
+        let status = rules.effectiveStatus(of: record, organisationEnabled: enabled, now: current)
         func notValid(_ reason: String) -> TokenLookup {
             .notValid(NotValidAnswer(
                 key: record.key, status: status, reason: reason, accessExpiresAt: record.accessExpiresAt,
@@ -89,13 +90,12 @@ public struct TokenAPIService: Sendable {
             break
         case .disabled:
             return notValid("organisation \(organisation) is disabled: enable it in the configuration and reload")
-        case .expired:
-            return notValid("the access token ran out while refreshing kept failing; the daemon keeps retrying")
-        case .needsReauth, .clientError, .notNrtadmin, .unauthorized:
-            return notValid(rules.reason(for: record, status: status, now: current))
+        case .expired, .needsReauth, .clientError, .notNrtadmin, .unauthorized:
+            // Named, as the rules see it: `expired` for a stored `authorized` whose token ran out.
+            return notValid("\(status.rawValue): \(rules.reason(for: record, status: status, now: current))")
         }
         guard let expiry = record.accessExpiresAt, expiry.timeIntervalSince(current) >= Self.minimumValidity,
-              let token = try store.tokens(for: record.key)?.accessToken
+              let token = try await store.tokens(for: record.key)?.accessToken
         else {
             return notValid(record.accessExpiresAt.map {
                 "the access token \($0 > current ? "runs out" : "ran out") at \(RFC3339.string($0)); a refresh is due"
@@ -107,20 +107,24 @@ public struct TokenAPIService: Sendable {
             authorisedBy: record.authorisedBy))
     }
 
-    /// Asks the engine to refresh each grant; with `wait`, waits (polling the store) up to that
-    /// many seconds for each outcome.
+    /// Asks the engine to refresh each grant; with `wait`, awaits each outcome (the engine tells
+    /// when the attempt's outcome is written) up to that many seconds in all.
     func refresh(_ grants: [(organisation: String, kind: GrantKind, subject: String)], wait: TimeInterval) async throws -> [RefreshResult] {
+        let waiting = min(max(wait, 0), Self.maximumWait)
         var results: [RefreshResult] = []
-        // An attempt that starts after the request answers it, whether it is the one scheduled or one due anyway.
-        var pending: [(index: Int, requested: Date)] = []
+        var pending: [(index: Int, ticket: RefreshTicket)] = []
+        // Taken before the request, so an attempt that ends before we await it still answers.
+        var tickets: [RefreshTicket] = []
+        defer { tickets.forEach(engine.forget) }
         for grant in grants {
-            guard let record = try record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
+            guard let record = try await record(organisation: grant.organisation, kind: grant.kind, subject: grant.subject) else {
                 results.append(RefreshResult(
                     key: GrantKey(organisation: grant.organisation, kind: grant.kind, subject: grant.subject),
                     outcome: "not_found", reason: "no grant: it was never authorised, or was revoked"))
                 continue
             }
-            let requestedAt = now()
+            let ticket = waiting > 0 ? engine.expectRefresh(ofGrant: record.id) : nil
+            if let ticket { tickets.append(ticket) }
             switch try await engine.requestRefresh(record.key) {
             case .notFound:
                 results.append(RefreshResult(key: record.key, outcome: "not_found", reason: "no grant: it was just revoked"))
@@ -131,45 +135,57 @@ public struct TokenAPIService: Sendable {
                     key: record.key, outcome: "scheduled", refreshAt: at, status: record.status,
                     reason: deferred ? "the last refresh was less than minimum_interval_seconds ago" : nil,
                     accessExpiresAt: record.accessExpiresAt, lastError: record.lastError))
-                pending.append((results.count - 1, requestedAt))
+                if let ticket { pending.append((results.count - 1, ticket)) }
             }
         }
-        let deadline = Date().addingTimeInterval(min(max(wait, 0), Self.maximumWait))
-        while !pending.isEmpty, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            pending = try pending.filter { item in
-                guard let record = try store.record(for: results[item.index].key) else {
-                    results[item.index].outcome = "not_found"
-                    results[item.index].reason = "the grant was revoked meanwhile"
-                    return false
-                }
-                guard let attempt = record.lastAttemptAt, attempt >= item.requested,
-                      record.inFlightSince == nil else { return true }
-                let refreshed = record.status == .authorized && (record.lastRefreshAt ?? .distantPast) >= attempt
-                results[item.index].outcome = refreshed ? "refreshed" : "failed"
-                results[item.index].status = record.status
-                results[item.index].accessExpiresAt = record.accessExpiresAt
-                results[item.index].lastError = refreshed ? nil : record.lastError
-                let advice = StatusRules.advice(record.status, record.key)
-                results[item.index].reason = refreshed || advice.isEmpty ? nil : advice
-                return false
-            }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(waiting * 1_000))
+        for item in pending {
+            let end = await engine.refreshOutcome(item.ticket, timeout: max(.zero, deadline - ContinuousClock.now))
+            try await settle(&results[item.index], by: end)
         }
         return results
     }
 
+    /// Fills in a scheduled refresh's result from how it ended (`nil`: not within the wait), by one read.
+    private func settle(_ result: inout RefreshResult, by end: RefreshEnd?) async throws {
+        guard let end else {
+            if try await store.record(for: result.key) == nil {
+                (result.outcome, result.reason) = ("not_found", "the grant was revoked meanwhile")
+            }
+            return
+        }
+        switch end {
+        case .grantGone:
+            (result.outcome, result.reason) = ("not_found", "the grant was revoked meanwhile")
+        case .notRecorded(let why):
+            (result.outcome, result.reason) = ("failed", why)
+        case .written(_, let refreshed):
+            guard let record = try await store.record(for: result.key) else {
+                (result.outcome, result.reason) = ("not_found", "the grant was revoked meanwhile")
+                return
+            }
+            let status = StatusRules(settings: engine.configuration.refresh).effectiveStatus(of: record, now: now())
+            result.outcome = refreshed ? "refreshed" : "failed"
+            result.status = status
+            result.accessExpiresAt = record.accessExpiresAt
+            result.lastError = refreshed ? nil : record.lastError
+            let advice = GrantAdvice.whatToDo(status, record.key)
+            result.reason = refreshed || advice.isEmpty ? nil : advice
+        }
+    }
+
     /// Removes the grant and its tokens (the engine records the event and logs it).
     func revoke(organisation: String, kind: GrantKind, subject: String) async throws -> GrantChangeAnswer? {
-        guard let record = try record(organisation: organisation, kind: kind, subject: subject),
+        guard let record = try await record(organisation: organisation, kind: kind, subject: subject),
               let transition = try await engine.revoke(record.key, message: "revoked by an administrator (imanage-tokend revoke)")
         else { return nil }
         return GrantChangeAnswer(key: record.key, status: transition.current, previousStatus: transition.previous)
     }
 
     /// Schedules a grant another process stored (`import`).
-    func schedule(organisation: String, kind: GrantKind, subject: String) throws -> GrantChangeAnswer? {
-        guard let record = try record(organisation: organisation, kind: kind, subject: subject) else { return nil }
-        let at = try engine.scheduleStored(record.key)
+    func schedule(organisation: String, kind: GrantKind, subject: String) async throws -> GrantChangeAnswer? {
+        guard let record = try await record(organisation: organisation, kind: kind, subject: subject) else { return nil }
+        let at = try await engine.scheduleStored(record.key)
         return GrantChangeAnswer(key: record.key, status: record.status, refreshAt: at)
     }
 }

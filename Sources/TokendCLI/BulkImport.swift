@@ -100,7 +100,7 @@ struct BulkImport {
             }
         }
 
-        let store = try command.openStore(configuration)
+        let store = try await command.openStore(configuration)
         var logger = Logger(label: "imanage-tokend")
         logger.logLevel = .warning
         let client = try IManageHTTPClient(settings: IManageClientSettings(configuration), logger: logger)

@@ -32,14 +32,14 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let source = try ReportSource.open(config, command: "history", json: json)
+        let source = try await ReportSource.open(config, command: "history", json: json)
         let sinceDate = try since.map { try SinceParser.parse($0) }
         var users: [GrantRecord] = []
         if filter.user != nil {
-            users = try source.records(ReportFilter(organisation: filter.organisation, user: filter.user), command: "history", json: json)
+            users = try await source.records(ReportFilter(organisation: filter.organisation, user: filter.user), command: "history", json: json)
         }
         do {
-            let events = try source.store.events(
+            let events = try await source.store.events(
                 HistoryReport.eventFilter(filter.filter, since: sinceDate, limit: limit, users: users))
             let report = HistoryReport(events: events)
             print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")

@@ -74,7 +74,7 @@ struct ImportCommand: AsyncParsableCommand {
         guard organisation.enabled else { throw fail("organisation '\(orgName)' is disabled (enabled = false)") }
         let refreshToken = try readToken()
         // Opened (and its key checked) before the token is spent on a refresh.
-        let store = try openStore(configuration)
+        let store = try await openStore(configuration)
 
         var logger = Logger(label: "imanage-tokend")
         logger.logLevel = .warning
@@ -100,9 +100,9 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     /// The database, opened for writing; a key that does not match it is a configuration problem (78).
-    func openStore(_ configuration: TokendConfiguration) throws -> SQLiteGrantStore {
+    func openStore(_ configuration: TokendConfiguration) async throws -> any GrantStore {
         do {
-            let store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal())
+            let store = try await StoreOpening.open(configuration: configuration, mode: .readWrite)
             // A re-import that ends a `needs_reauth` queues its recovery notice; the daemon sends it.
             if let notify = configuration.notify { store.enableNotifications(repeatAfter: notify.repeatAfter) }
             return store

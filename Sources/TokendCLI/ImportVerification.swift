@@ -36,7 +36,7 @@ struct ImportVerification: Sendable {
             case .failure(let failure):
                 let advice = switch failure.failureClass {
                 case .grantDead: "the refresh token is not valid (expired, revoked or already rotated): authorise again"
-                case .clientRefused: "the organisation's client id or secret was refused: check client_id and client_secret_file"
+                case .clientRefused: GrantAdvice.clientRefused
                 case .transient: "iManage could not be reached or answered badly: try again later"
                 }
                 return .failure(ImportRefusal("the refresh token could not be verified: \(failure) — \(advice)"))

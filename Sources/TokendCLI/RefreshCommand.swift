@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TokendAPI
+import TokendPolicy
 import TokendReports
 
 /// `refresh`: asks the running daemon to refresh a grant now, and says how it went.
@@ -30,7 +31,8 @@ struct RefreshCommand: AsyncParsableCommand {
         let (organisation, kind, subject) = try grant.required(by: "refresh")
         let configuration = try config.load(secrets: .skip)
         let connection = DaemonConnection(configuration: configuration)
-        let wait = noWait ? 0 : min(60, configuration.refresh.requestTimeout + configuration.refresh.connectTimeout + 5)
+        // Long enough for one request to iManage and writing its outcome; the daemon answers when it is written.
+        let wait = noWait ? 0 : min(60, GrantLifecycle(settings: configuration.refresh).longestRequest + 5)
         let field = kind == .library ? "library" : "user"
         let body = try JSONSerialization.data(withJSONObject: ["organisation": organisation, field: subject, "wait": wait] as [String: Any])
         let answer: DaemonClient.Answer

@@ -28,11 +28,11 @@ struct ReportFilterOptions: ParsableArguments {
 /// The database, opened read-only for a report, or exit 3 ("could not tell") saying why.
 struct ReportSource {
     let configuration: TokendConfiguration
-    let store: SQLiteGrantStore
+    let store: any GrantStore
 
     /// Loads the configuration and opens its database read-only. Every failure is "could not
     /// tell": it is printed (as JSON too, with `json`) and the command exits 3.
-    static func open(_ config: ConfigOption, command: String, json: Bool) throws -> ReportSource {
+    static func open(_ config: ConfigOption, command: String, json: Bool) async throws -> ReportSource {
         let configuration: TokendConfiguration
         do {
             // No client secret, and the key only if readable: monitoring needs neither.
@@ -44,7 +44,7 @@ struct ReportSource {
         do {
             // The key when this user can read it, so that the wrong key_file is told (exit 3);
             // without it the report reads only what is not encrypted.
-            let store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal(), mode: .readOnly)
+            let store = try await StoreOpening.open(configuration: configuration, mode: .readOnly)
             return ReportSource(configuration: configuration, store: store)
         } catch {
             throw couldNotTell(command, "\(error)", json: json, database: configuration.database)
@@ -52,10 +52,10 @@ struct ReportSource {
     }
 
     /// The stored grants.
-    func records(_ filter: ReportFilter, command: String, json: Bool) throws -> [GrantRecord] {
+    func records(_ filter: ReportFilter, command: String, json: Bool) async throws -> [GrantRecord] {
         let records: [GrantRecord]
         do {
-            records = try store.records(organisation: filter.organisation, kind: filter.kind)
+            records = try await store.records(organisation: filter.organisation, kind: filter.kind)
         } catch {
             throw ReportSource.couldNotTell(command, "\(error)", json: json, database: configuration.database)
         }

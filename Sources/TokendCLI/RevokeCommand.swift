@@ -63,16 +63,16 @@ struct RevokeCommand: AsyncParsableCommand {
     private func revokeInDatabase(
         _ configuration: TokendConfiguration, organisation: String, kind: GrantKind, subject: String, what: String
     ) async throws {
-        guard FileManager.default.fileExists(atPath: configuration.database) else {
+        guard StoreOpening.exists(configuration: configuration) else {
             // Never create a database just to find it empty.
             printError("imanage-tokend revoke: no grant for \(what): there is no database at \(configuration.database)")
             throw DaemonConnection.Exit.noGrant
         }
         do {
-            let store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal())
+            let store = try await StoreOpening.open(configuration: configuration, mode: .readWrite)
             var key = GrantKey(organisation: organisation, kind: kind, subject: subject)
-            if try store.record(for: key) == nil, kind == .user {
-                switch UserLookup.find(subject, among: try store.records(organisation: organisation, kind: .user)) {
+            if try await store.record(for: key) == nil, kind == .user {
+                switch UserLookup.find(subject, among: try await store.records(organisation: organisation, kind: .user)) {
                 case .found(let record): key = record.key
                 case .none: break
                 case .ambiguous(let ids):
@@ -80,7 +80,7 @@ struct RevokeCommand: AsyncParsableCommand {
                     throw ExitCode(64)  // EX_USAGE
                 }
             }
-            guard let transition = try await store.remove(key, message: "revoked by an administrator (imanage-tokend revoke)") else {
+            guard let transition = try await store.remove(key, message: "revoked by an administrator (imanage-tokend revoke)", now: Date()) else {
                 printError("imanage-tokend revoke: no grant for \(what)")
                 throw DaemonConnection.Exit.noGrant
             }

@@ -65,9 +65,9 @@ struct RunCommand: AsyncParsableCommand {
             printError("imanage-tokend run: \(error)")
             throw ExitCode(75)  // EX_TEMPFAIL
         }
-        let store: SQLiteGrantStore
+        let store: any GrantStore
         do {
-            store = try SQLiteGrantStore(path: configuration.database, key: configuration.key?.reveal())
+            store = try await StoreOpening.open(configuration: configuration, mode: .readWrite)
         } catch StoreError.wrongKey(let path) {
             // A configuration problem: exit 78, which the unit does not restart, and nothing is written.
             printError("imanage-tokend run: \(StoreError.wrongKey(path: path))")
@@ -76,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
             printError("imanage-tokend run: \(error)")
             throw ExitCode(1)
         }
-        if store.tightenedPermissions {
+        if let sqlite = store as? SQLiteGrantStore, sqlite.tightenedPermissions {
             logger.warning("the database \(configuration.database) was readable by others; narrowed to 0600")
         }
         // Before any write, so every status change of this process queues what [notify] asks for.
@@ -155,19 +155,21 @@ extension RunCommand {
     /// `GET /metrics` on `metrics_listen`, when configured. Like every listener, one that cannot be
     /// opened is reported in `missing` (journal, STATUS=, `status`), and the refreshes go on.
     static func startMetrics(
-        _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: SQLiteGrantStore, engine: RefreshEngine,
+        _ configuration: TokendConfiguration, registry: PrometheusCollectorRegistry?, store: any GrantStore, engine: RefreshEngine,
         logger: Logger, missing: inout [MissingListener]
     ) async -> MetricsServer? {
         guard let listen = configuration.metricsListen, let registry else { return nil }
         do {
             // Its own read connection: a scrape of many grants never holds up the engine's reads.
-            let scrapes = try SQLiteGrantStore(path: configuration.database, key: nil, mode: .readOnly)
+            let scrapes = try await StoreOpening.open(configuration: configuration, mode: .readOnlyWithoutKey)
+            // Commits and the writes they carry are counted by the SQLite writer only.
+            let writer = store as? SQLiteGrantStore
             return try await MetricsServer.start(
                 host: listen.host, port: listen.port, registry: registry, store: scrapes,
                 series: GrantSeries(rules: StatusRules(settings: configuration.refresh), perGrant: configuration.metricsPerGrant),
                 organisations: { engine.organisations.map { ($0.name, $0.enabled) } },
                 figures: {
-                    let commits = store.commitStatistics
+                    let commits = writer?.commitStatistics ?? (commits: 0, writes: 0)
                     return DaemonFigures(commits: commits.commits, writes: commits.writes,
                                          worstSchedulingLateness: engine.takeWorstSchedulingLateness())
                 },

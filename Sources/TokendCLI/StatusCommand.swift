@@ -29,9 +29,10 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object: organisations, libraries, users (times RFC 3339 UTC).") var json = false
 
     func run() async throws {
-        let source = try ReportSource.open(config, command: "status", json: json)
-        let records = try source.records(filter.filter, command: "status", json: json)
+        let source = try await ReportSource.open(config, command: "status", json: json)
+        let records = try await source.records(filter.filter, command: "status", json: json)
         let holder = InstanceLock.holder(database: source.configuration.database)
+        let pins = (try? await source.store.pinnedCustomers()) ?? []
         var report = StatusReport(
             records: records,
             organisations: source.configuration.organisations.map { ($0.name, $0.enabled) },
@@ -42,8 +43,8 @@ struct StatusCommand: AsyncParsableCommand {
             rules: StatusRules(settings: source.configuration.refresh),
             customers: OrganisationCustomer.of(
                 configured: source.configuration.organisations.map { ($0.name, $0.customerID) },
-                pins: (try? source.store.pinnedCustomers()) ?? []))
-        report.countPendingNotifications((try? source.store.pendingNotificationCount()) ?? 0)
+                pins: pins))
+        report.countPendingNotifications((try? await source.store.pendingNotificationCount()) ?? 0)
         print(json ? report.jsonText() : report.table(colour: Terminal.wantsColour()), terminator: json ? "\n" : "")
         if report.attention != .ok { throw ExitCode(report.attention.exitCode) }
     }

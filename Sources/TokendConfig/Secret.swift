@@ -36,9 +36,6 @@ public struct SecretBytes: Sendable, CustomStringConvertible, CustomDebugStringC
     /// The bytes themselves: only for handing them to the cipher.
     public func reveal() -> [UInt8] { bytes }
 
-    /// The bytes as a CryptoKit key, for AES-GCM.
-    public func symmetricKey() -> SymmetricKey { SymmetricKey(data: bytes) }
-
     /// `sha256:` and the first 12 hex digits of the SHA-256 of the bytes.
     public var fingerprint: String { Fingerprint.of(bytes) }
 

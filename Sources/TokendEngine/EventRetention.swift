@@ -8,7 +8,7 @@ import TokendStore
 /// first a few minutes after start (after the start-up refreshes), then once a day. Nothing polls:
 /// between runs the timer sleeps. Each run deletes in small batches, each its own short
 /// transaction with a pause between, so refreshes are never held up; the latest event of each
-/// grant is kept (``SQLiteGrantStore/pruneEvents(olderThan:limit:)``).
+/// grant is kept (``GrantStore/pruneEvents(olderThan:limit:)``).
 ///
 /// `@unchecked Sendable`: the one mutable part, the Dispatch timer, is thread-safe itself; the rest
 /// is immutable or behind a `Mutex`.
@@ -17,7 +17,7 @@ public final class EventRetention: @unchecked Sendable {
     public static let firstRunDelay: TimeInterval = 300
     public static let batchSize = 500
 
-    private let store: SQLiteGrantStore
+    private let store: any GrantStore
     private let keepDaysBox: Mutex<Int>
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -27,7 +27,7 @@ public final class EventRetention: @unchecked Sendable {
     private let stopped = Mutex(false)
 
     public init(
-        store: SQLiteGrantStore, keepDays: Int, logger: Logger,
+        store: any GrantStore, keepDays: Int, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, batchSize: Int = EventRetention.batchSize
     ) {
         self.store = store

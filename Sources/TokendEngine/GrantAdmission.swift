@@ -45,11 +45,13 @@ public enum AdmissionFailure: Error, Sendable, CustomStringConvertible {
 /// authorisation), for a library that the person is its NRTADMIN, then store the grant (the customer
 /// is bound again inside the write, so racing first authorisations cannot both pin).
 public struct GrantAdmission: Sendable {
-    public let store: SQLiteGrantStore
+    public let store: any GrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
+    /// The rules of a grant's life: the new grant's first refresh and refresh-token lifetime.
+    var lifecycle: GrantLifecycle { GrantLifecycle(policy: policy) }
 
-    public init(store: SQLiteGrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
+    public init(store: any GrantStore, client: IManageHTTPClient, policy: RefreshPolicy) {
         self.store = store
         self.client = client
         self.policy = policy
@@ -64,10 +66,10 @@ public struct GrantAdmission: Sendable {
     }
 
     /// The customer the organisation is: its `customer_id`, or the one pinned by its first authorisation.
-    public func expectedCustomer(of organisation: OrganisationConfig) throws(AdmissionFailure) -> String? {
+    public func expectedCustomer(of organisation: OrganisationConfig) async throws(AdmissionFailure) -> String? {
         if let configured = organisation.customerID { return configured }
         do {
-            return try store.pinnedCustomer(of: organisation.name)?.customerID
+            return try await store.pinnedCustomer(of: organisation.name)?.customerID
         } catch {
             throw .storeFailed("\(error)")
         }
@@ -80,23 +82,36 @@ public struct GrantAdmission: Sendable {
         case .success(let found): identity = found
         case .failure(let failure): throw .discoveryFailed(failure)
         }
-        let expected = try expectedCustomer(of: organisation)
+        let expected = try await expectedCustomer(of: organisation)
         if case .refused(let expected) = CustomerRule.decide(reported: identity.customerID, configured: expected, pinned: nil) {
             throw .otherCustomer(organisation: organisation.name, expected: expected, reported: identity.customerID)
         }
         return identity
     }
 
-    /// Checks that `identity` is in the NRTADMIN group of `library` of the organisation's customer.
-    /// 403 and 404 mean no (fail closed); other failures are passing and say so.
+    /// Checks that `identity` is in the NRTADMIN group of `library` of the organisation's customer,
+    /// by the one NRTADMIN rule (`NrtadminCheck`): 403 and 404 mean no (fail closed); other failures
+    /// are passing and say so; nothing is admitted unless confirmed.
     public func checkNrtadmin(
         _ identity: IManageIdentity, library: String, accessToken: String, organisation: OrganisationConfig
     ) async throws(AdmissionFailure) {
-        let customer = try expectedCustomer(of: organisation) ?? identity.customerID
-        let url = organisation.nrtadminMembersURL(customerID: customer, library: library)
-        switch NrtadminMembership.decide(await client.groupMembers(url: url, accessToken: accessToken, organisation: organisation.name), userID: identity.userID) {
+        let pinned = organisation.customerID == nil ? try await expectedCustomer(of: organisation) : nil
+        let verdict: NrtadminVerdict
+        switch NrtadminCheck.customerToAsk(
+            reported: .success(identity.customerID), configured: organisation.customerID, pinned: pinned,
+            grantCustomer: identity.customerID) {
+        case .decided(let early):
+            verdict = early
+        case .ask(let customer):
+            let url = organisation.nrtadminMembersURL(customerID: customer, library: library)
+            let members = await client.groupMembers(url: url, accessToken: accessToken, organisation: organisation.name)
+            verdict = NrtadminCheck.verdict(members: members.map { $0.map(\.id) }, userID: identity.userID)
+        }
+        switch verdict {
         case .member: return
         case .notMember: throw .notNrtadmin(person: Self.describe(identity), library: library)
+        case let .otherCustomer(reported, expected):
+            throw .otherCustomer(organisation: organisation.name, expected: expected, reported: reported)
         case .unknown(let failure): throw .nrtadminCheckFailed(library: library, failure)
         }
     }
@@ -105,7 +120,7 @@ public struct GrantAdmission: Sendable {
     public func nrtadminLibraries(
         _ identity: IManageIdentity, accessToken: String, organisation: OrganisationConfig
     ) async throws(AdmissionFailure) -> [String] {
-        let customer = try expectedCustomer(of: organisation) ?? identity.customerID
+        let customer = try await expectedCustomer(of: organisation) ?? identity.customerID
         let libraries: [IManageLibrary]
         switch await client.libraries(url: organisation.librariesURL(customerID: customer), accessToken: accessToken, organisation: organisation.name) {
         case .success(let found): libraries = found
@@ -149,21 +164,16 @@ public struct GrantAdmission: Sendable {
             }
             key = .user(identity.userID, of: organisation.name)
         }
-        let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-        let authorisation = NewAuthorisation(
-            key: key,
-            identity: AuthorisedIdentity(
-                userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
-                customerID: identity.customerID),
-            refreshToken: IssuedToken(token: refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
-            accessToken: access,
-            nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: .random(in: 0..<1)),
-            nrtadminCheckedAt: key.kind == .library ? now : nil,
-            message: message(identity),
-            configuredCustomerID: organisation.customerID)
+        let identified = AuthorisedIdentity(
+            userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
+            customerID: identity.customerID)
+        guard let authorisation = lifecycle.newAuthorisation(
+            key: key, identity: identified, tokens: tokens, presentedRefreshToken: refreshToken,
+            message: message(identity), configuredCustomerID: organisation.customerID, now: now, unitRandom: .random(in: 0..<1))
+        else { throw .noRefreshToken }
         do {
             try await store.saveAuthorisation(authorisation, now: now)
-            guard let record = try store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
+            guard let record = try await store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
             return record
         } catch let failure as AdmissionFailure {
             throw failure

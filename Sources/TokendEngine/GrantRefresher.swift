@@ -55,19 +55,21 @@ public struct RefreshAttempt: Sendable {
 /// Refreshes one grant: claims it durably before the request, asks iManage, and writes the
 /// outcome (tokens, expiries, status, next refresh, event) in one transaction, by the policy.
 public struct GrantRefresher: Sendable {
-    public let store: SQLiteGrantStore
+    public let store: any GrantStore
     public let client: IManageHTTPClient
     public let policy: RefreshPolicy
+    /// The rules of a grant's life: what each answer leads to.
+    public var lifecycle: GrantLifecycle { GrantLifecycle(policy: policy) }
     /// This process's name on its claims ("daemon:PID:START" or "cli:PID").
     public let owner: String
     /// How long a claim is honoured before it is presumed abandoned: longer than any request.
-    public var claimLease: TimeInterval { policy.settings.requestTimeout + policy.settings.connectTimeout + 30 }
+    public var claimLease: TimeInterval { lifecycle.claimLease }
     let now: @Sendable () -> Date
     let unitRandom: @Sendable () -> Double
     let ownerIsGone: @Sendable (String) -> Bool
 
     public init(
-        store: SQLiteGrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
+        store: any GrantStore, client: IManageHTTPClient, policy: RefreshPolicy, owner: String,
         now: @escaping @Sendable () -> Date = { Date() },
         unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
@@ -89,7 +91,7 @@ public struct GrantRefresher: Sendable {
         let answer = await client.refresh(
             tokenURL: target.tokenURL, credentials: target.credentials, refreshToken: claim.refreshToken,
             organisation: claim.record.key.organisation)
-        var update = outcome(of: answer, for: claim, at: now())
+        var update = lifecycle.update(after: answer, for: claim, at: now(), unitRandom: unitRandom())
         if case .success(let tokens) = answer {
             await checkNrtadmin(of: claim.record, with: tokens.accessToken, at: target, into: &update)
         }
@@ -98,138 +100,35 @@ public struct GrantRefresher: Sendable {
             return RefreshAttempt(
                 transition: transition, nextRefreshAt: update.nextRefreshAt, failure: update.failure,
                 followedInterruptedRefresh: claim.abandonedClaim != nil,
-                refreshTokenWarning: update.succeeded && update.status == .authorized && update.alwaysRecordEvent && claim.abandonedClaim == nil
-                    ? update.message : nil)
+                refreshTokenWarning: lifecycle.refreshTokenWarning(of: update, interrupted: claim.abandonedClaim != nil))
         } catch StoreError.claimLost, StoreError.grantNotFound {
             // Re-authorised or revoked while the request was out: the newer state stands.
             return RefreshAttempt(skipped: true)
         }
     }
 
-    /// For a library grant, checks after its first refresh and then every `nrtadminCheckInterval`
-    /// that its token is still of the organisation's iManage customer and its authoriser still an
-    /// NRTADMIN of the library (asked of the organisation's customer, never the authoriser's). If
-    /// not, or iManage refuses to list the group (403, 404), the grant stops as `not_nrtadmin`.
-    /// A check that fails for a passing reason is tried again at the next refresh; after twice the
-    /// interval without a confirmation the grant's effective status is `not_nrtadmin` (StatusRules)
-    /// and its token is not served until a check succeeds.
+    /// For a library grant, at its first refresh and then every `nrtadminCheckInterval`: asks who
+    /// the new token belongs to and the library's NRTADMIN group (of the organisation's customer,
+    /// never the authoriser's), and lets the rule (`NrtadminCheck`, `GrantLifecycle.nrtadminChecked`)
+    /// decide: confirmed, stopped as `not_nrtadmin`, or unknown (tried again at the next refresh;
+    /// unconfirmed for twice the interval, the grant's token is not served).
     func checkNrtadmin(of record: GrantRecord, with accessToken: String, at target: RefreshTarget, into update: inout GrantUpdate) async {
-        guard record.key.kind == .library, let check = target.nrtadminCheck, let authoriser = record.authorisedBy else { return }
         let current = now()
-        if let checked = record.nrtadminCheckedAt,
-           current.timeIntervalSince(checked) < policy.settings.nrtadminCheckInterval { return }
-        func stop(_ message: String) {
-            update.status = .notNrtadmin
-            update.nextRefreshAt = nil
-            update.nrtadminCheckedAt = current
-            update.message = message
+        guard let check = target.nrtadminCheck, let authoriser = record.authorisedBy,
+              lifecycle.nrtadminCheckIsDue(record, now: current) else { return }
+        let verdict: NrtadminVerdict
+        let reported = await client.discover(discoveryURL: check.discoveryURL, accessToken: accessToken, organisation: check.organisation)
+            .map(\.customerID)
+        let pinned = check.configuredCustomerID == nil ? (try? await store.pinnedCustomer(of: check.organisation))??.customerID : nil
+        switch NrtadminCheck.customerToAsk(
+            reported: reported, configured: check.configuredCustomerID, pinned: pinned, grantCustomer: authoriser.customerID) {
+        case .decided(let early):
+            verdict = early
+        case .ask(let customer):
+            let members = await client.groupMembers(
+                url: check.membersURL(customer, record.key.subject), accessToken: accessToken, organisation: check.organisation)
+            verdict = NrtadminCheck.verdict(members: members.map { $0.map(\.id) }, userID: authoriser.userID)
         }
-        let reported: String
-        switch await client.discover(discoveryURL: check.discoveryURL, accessToken: accessToken, organisation: check.organisation) {
-        case .success(let identity): reported = identity.customerID
-        case .failure: return
-        }
-        let pinned = check.configuredCustomerID == nil ? (try? store.pinnedCustomer(of: check.organisation))??.customerID : nil
-        let customer: String
-        switch CustomerRule.decide(reported: reported, configured: check.configuredCustomerID, pinned: pinned) {
-        case .matches: customer = reported
-        case .pins: customer = authoriser.customerID  // unpinned (grants of several customers): the grant's own
-        case .refused(let expected):
-            return stop("the token of library \(record.key.subject) belongs to iManage customer \(reported), but this organisation "
-                + "is customer \(expected): an NRTADMIN of this firm's library must authorise it")
-        }
-        let answer = await client.groupMembers(
-            url: check.membersURL(customer, record.key.subject), accessToken: accessToken, organisation: check.organisation)
-        switch NrtadminMembership.decide(answer, userID: authoriser.userID) {
-        case .member:
-            update.nrtadminCheckedAt = current
-        case .notMember:
-            stop("\(authoriser.name) (\(authoriser.userID)) is no longer an NRTADMIN of library "
-                + "\(record.key.subject): an NRTADMIN of it must authorise it again")
-        case .unknown:
-            break
-        }
-    }
-
-    /// The update an answer of the token endpoint leads to, by the refresh policy.
-    func outcome(of answer: Result<TokenResponse, RefreshFailure>, for claim: ClaimedRefresh, at now: Date) -> GrantUpdate {
-        let record = claim.record
-        let interrupted = claim.abandonedClaim != nil
-        switch answer {
-        case .success(let tokens):
-            let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-            var update = GrantUpdate(
-                status: .authorized,
-                message: interrupted
-                    ? "refreshed after an interrupted refresh whose outcome was uncertain"
-                    : (record.status == .authorized ? "refreshed" : "refreshed again after \(record.status.rawValue)"),
-                nextRefreshAt: policy.nextRefresh(issuedAt: now, expiresAt: access.expiresAt, unitRandom: unitRandom()))
-            update.alwaysRecordEvent = interrupted
-            update.succeeded = true
-            update.newAccessToken = access
-            update.newRefreshToken = tokens.refreshToken.map {
-                IssuedToken(token: $0, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now))
-            }
-            // Inside the warning window before the refresh token's expiry: say so at the first refresh
-            // after an authorisation, then once a day, as an event and a warning. Days are counted from
-            // when the stored refresh token was issued, not from a UTC midnight, so a grant authorised
-            // at 23:59 is not warned about again at 00:01.
-            let refreshExpiry = update.newRefreshToken?.expiresAt ?? record.refreshTokenExpiresAt
-            let firstSinceAuthorisation = record.lastAttemptAt == nil
-            let dayOrigin = record.refreshTokenIssuedAt ?? Date(timeIntervalSince1970: 0)
-            let day = { (moment: Date) in (moment.timeIntervalSince(dayOrigin) / 86_400).rounded(.down) }
-            let newDay = day(now) != day(record.lastRefreshAt ?? .distantPast)
-            if let refreshExpiry, policy.refreshTokenNeedsAttention(expiresAt: refreshExpiry, now: now),
-               firstSinceAuthorisation || newDay {
-                update.alwaysRecordEvent = true
-                update.refreshTokenWarning = true
-                update.message = "the refresh token expires at \(refreshExpiry.formatted(.iso8601)): authorise again before then"
-            }
-            return update
-
-        case .failure(let failure):
-            switch failure.failureClass {
-            case .transient:
-                let delay = policy.retryDelay(
-                    afterFailures: record.consecutiveFailures + 1, retryAfter: failure.retryAfter, unitRandom: unitRandom())
-                var next = now.addingTimeInterval(delay)
-                // Look again when the access token runs out, if that comes first, so the status turns `expired` on time.
-                if let expiry = record.accessExpiresAt, expiry > now, expiry < next {
-                    next = max(expiry, now.addingTimeInterval(policy.settings.minimumInterval))
-                }
-                let status = policy.passingFailureStatus(accessExpiresAt: record.accessExpiresAt, now: now)
-                var update = GrantUpdate(
-                    status: status, message: "refresh failed, retrying: \(failure.description)", nextRefreshAt: next)
-                update.failure = failure
-                return update
-            case .grantDead:
-                // A restored backup is named first: its spent token explains an interrupted refresh too.
-                let restored = claim.restoredBackupTakenAt.map { "restored from a backup taken at \($0.formatted(.iso8601))" }
-                let message = if let restored {
-                    "\(restored); the refresh token had probably been rotated since: authorise again"
-                } else if interrupted {
-                    "the refresh token was refused after an interrupted refresh: a rotation was probably lost "
-                        + "(iManage replaced the refresh token but the new one was never saved); authorise again"
-                } else {
-                    "the refresh token was refused: authorise again"
-                }
-                var update = GrantUpdate(status: .needsReauth, message: message, nextRefreshAt: nil)
-                let detail = if let restored { "\(restored), rotation probably lost since: \(failure.detail)" }
-                    else if interrupted { "rotation probably lost: \(failure.detail)" } else { failure.detail }
-                update.failure = RefreshFailure(
-                    failure.failureClass, httpStatus: failure.httpStatus, oauthError: failure.oauthError,
-                    detail: detail, responseExcerpt: failure.responseExcerpt)
-                return update
-            case .clientRefused:
-                let delay = policy.retryDelay(
-                    afterFailures: record.consecutiveFailures + 1, retryAfter: failure.retryAfter, unitRandom: unitRandom())
-                var update = GrantUpdate(
-                    status: .clientError,
-                    message: "the organisation's client id or secret was refused: check client_id and client_secret_file",
-                    nextRefreshAt: now.addingTimeInterval(delay))
-                update.failure = failure
-                return update
-            }
-        }
+        lifecycle.nrtadminChecked(verdict, of: record, into: &update, at: current)
     }
 }

@@ -20,15 +20,12 @@ extension RefreshEngine {
     /// Grants that wait for a person (`needs_reauth`, `not_nrtadmin`, `unauthorized`) or belong to
     /// a disabled organisation are refused with the reason, since a refresh cannot succeed.
     public func requestRefresh(_ key: GrantKey) async throws -> RefreshRequestOutcome {
-        guard let record = try store.record(for: key) else { return .notFound }
+        guard let record = try await store.record(for: key) else { return .notFound }
         guard let organisation = configuration.organisation(named: key.organisation), organisation.enabled else {
             return .refused(status: .disabled, reason: "organisation \(key.organisation) is disabled or not in the configuration")
         }
-        switch record.status {
-        case .needsReauth, .notNrtadmin, .unauthorized:
+        if GrantAdvice.waitsForAPerson(record.status) {
             return .refused(status: record.status, reason: "\(record.status.rawValue): a person must authorise it again; refreshing cannot help")
-        case .authorized, .retrying, .expired, .clientError, .disabled:
-            break
         }
         let current = now()
         let policy = RefreshPolicy(settings: configuration.refresh)
@@ -56,9 +53,9 @@ extension RefreshEngine {
     /// Schedules a grant stored by another process (`import`) at its stored next refresh, as a
     /// SIGHUP would. Returns when it will be refreshed, or `nil` when it is not to be refreshed.
     @discardableResult
-    public func scheduleStored(_ key: GrantKey) throws -> Date? {
+    public func scheduleStored(_ key: GrantKey) async throws -> Date? {
         store.notificationsMayBeWaiting()  // that process may have queued a notification (a recovery)
-        guard let record = try store.record(for: key), record.status.isScheduled,
+        guard let record = try await store.record(for: key), record.status.isScheduled,
               configuration.organisation(named: key.organisation)?.enabled == true else { return nil }
         let at = max(record.nextRefreshAt ?? now(), now())
         scheduler.schedule(record.id, at: at)

@@ -17,7 +17,9 @@ public final class RefreshEngine: Sendable {
     private let inProcess = Mutex<Set<Int64>>([])
     /// Refreshes asked for (`requestRefresh`) and not yet attempted, with the moment they are due.
     let requestedRefreshes = Mutex<[Int64: Date]>([:])
-    let store: SQLiteGrantStore
+    /// Those waiting for a grant's refresh to end (`expectRefresh`), told when its outcome is written.
+    let waiters = RefreshWaiters()
+    let store: any GrantStore
     private let refresher: GrantRefresher
     let logger: Logger
     let now: @Sendable () -> Date
@@ -33,7 +35,7 @@ public final class RefreshEngine: Sendable {
     let routineRefreshLevel: Logger.Level
 
     public init(
-        configuration: TokendConfiguration, store: SQLiteGrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
+        configuration: TokendConfiguration, store: any GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
         routineRefreshLevel: Logger.Level = .debug, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.routineRefreshLevel = routineRefreshLevel
@@ -70,7 +72,7 @@ public final class RefreshEngine: Sendable {
     public func start() async throws -> (scheduled: Int, overdue: Int) {
         let started = try await scheduleFromStore()
         retention.start()
-        if let restored = try store.grantsUnconfirmedSinceRestore(), restored.count > 0 {
+        if let restored = try await store.grantsUnconfirmedSinceRestore(), restored.count > 0 {
             logger.notice("this database is a copy restored from a backup taken at \(restored.takenAt.formatted(.iso8601)): \(restored.count) grants hold a refresh token from before it; any that iManage rotated since will be refused and named so, to be authorised again")
         }
         return started
@@ -102,7 +104,7 @@ public final class RefreshEngine: Sendable {
         var overdue: [ScheduleEntry] = []
         var onTime: [GrantScheduler.Entry] = []
         var toDisable: [Int64] = []
-        try store.forEachScheduleEntry { entry in
+        try await store.forEachScheduleEntry { entry in
             guard enabled.contains(entry.organisation) else {
                 if entry.status != .disabled { toDisable.append(entry.id) }
                 return
@@ -116,25 +118,15 @@ public final class RefreshEngine: Sendable {
         }
         if !toDisable.isEmpty {
             let transitions = try await store.setStatus(
-                .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration", now: startedAt)
+                .disabled, ofGrants: toDisable, message: "the organisation is disabled or not in the configuration",
+                failure: nil, nextRefreshAt: nil, now: startedAt)
             transitions.filter(\.changed).forEach { log($0) }
         }
         scheduler.schedule(onTime)
-        scheduler.schedule(Self.startupOrder(overdue).enumerated().map {
+        scheduler.schedule(GrantLifecycle.startupOrder(overdue).enumerated().map {
             GrantScheduler.Entry(deadline: policy.startupDeadline(forOverdueIndex: $0.offset, now: startedAt), grantID: $0.element.id)
         })
         return (onTime.count + overdue.count, overdue.count)
-    }
-
-    /// The order overdue grants are refreshed in at start-up: interrupted refreshes first (with
-    /// refresh-token rotation and a grace period, the old token works only for a while after iManage
-    /// replaced it), then the soonest-expiring access tokens.
-    static func startupOrder(_ overdue: [ScheduleEntry]) -> [ScheduleEntry] {
-        overdue.sorted {
-            $0.refreshWasInFlight != $1.refreshWasInFlight
-                ? $0.refreshWasInFlight
-                : ($0.accessExpiresAt ?? .distantPast) < ($1.accessExpiresAt ?? .distantPast)
-        }
     }
 
     /// Refreshes what falls due until `stop()`, with at most `max_concurrent_refreshes` at once.
@@ -190,7 +182,10 @@ public final class RefreshEngine: Sendable {
         let configuration = self.configuration
         var known: GrantRecord?
         do {
-            guard let record = try store.record(id: grantID) else { return }
+            guard let record = try await store.record(id: grantID) else {
+                waiters.finish(.grantGone, grantID: grantID, attempt: nil)
+                return
+            }
             known = record
             let current = now()
             // A later entry of the same grant exists when its next refresh moved: this one is stale,
@@ -200,7 +195,8 @@ public final class RefreshEngine: Sendable {
             requestedRefreshes.withLock { $0[grantID] = nil }
             guard let organisation = configuration.organisation(named: record.key.organisation), organisation.enabled else {
                 let transitions = try await store.setStatus(
-                    .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration", now: current)
+                    .disabled, ofGrants: [grantID], message: "the organisation is disabled or not in the configuration",
+                    failure: nil, nextRefreshAt: nil, now: current)
                 transitions.filter(\.changed).forEach { log($0) }
                 return
             }
@@ -217,7 +213,13 @@ public final class RefreshEngine: Sendable {
                     discoveryURL: organisation.discoveryURL,
                     membersURL: { organisation.nrtadminMembersURL(customerID: $0, library: $1) }))
             let started = ContinuousClock.now
+            let attemptNumber = waiters.beginAttempt()
             let attempt = try await refresher.refresh(grantID: grantID, at: target)
+            if let transition = attempt.transition {
+                waiters.finish(
+                    .written(status: transition.current, refreshed: attempt.failure == nil && transition.current == .authorized),
+                    grantID: grantID, attempt: attemptNumber)
+            }
             if !attempt.skipped { RefreshMetrics.record(attempt, organisation: organisation.name, took: ContinuousClock.now - started) }
             if storeHealth.succeeded() {
                 logger.notice("the database can be written again: refreshes go on")
@@ -263,6 +265,9 @@ public final class RefreshEngine: Sendable {
             // A database error (disk full, file read-only): nothing is sent that could not be recorded,
             // the grant keeps its stored state, and it is looked at again with backoff. Said once.
             let failures = storeHealth.failed()
+            waiters.finish(
+                .notRecorded("the database cannot be written (\(error)); the grant keeps its stored state: see journalctl -u imanage-tokend"),
+                grantID: grantID, attempt: nil)
             let fields = known.map { GrantLogMetadata.fields($0.key, status: $0.status) } ?? [:]
             if failures == 1 {
                 logger.error(

@@ -39,7 +39,7 @@ public struct GrantSeries: Sendable {
         var statuses = Family("imanage_tokend_grant_status",
                               "1 for the grant's status, 0 for the others (as status shows it).")
         for record in records {
-            let status = enabled[record.key.organisation] == true ? rules.effectiveStatus(of: record, now: now) : .disabled
+            let status = rules.effectiveStatus(of: record, organisationEnabled: enabled[record.key.organisation] == true, now: now)
             counts[record.key.organisation, default: [:]][status, default: 0] += 1
             guard perGrant else { continue }
             let labels = Array(Self.labels([("organisation", record.key.organisation), ("kind", record.key.kind.rawValue), ("id", record.key.subject)]).utf8)

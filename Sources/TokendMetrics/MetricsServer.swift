@@ -38,7 +38,7 @@ public final class MetricsServer: Sendable {
     ///     nor delays, the engine's reads.
     ///   - organisations: the running configuration's organisations (they follow SIGHUP).
     public static func start(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, store: SQLiteGrantStore, series: GrantSeries,
+        host: String, port: Int, registry: PrometheusCollectorRegistry, store: any GrantStore, series: GrantSeries,
         organisations: @escaping @Sendable () -> [(name: String, enabled: Bool)],
         figures: @escaping @Sendable () -> DaemonFigures, logger: Logger
     ) async throws -> MetricsServer {
@@ -47,7 +47,7 @@ public final class MetricsServer: Sendable {
             var bytes = registry.emitToBuffer()
             let daemon = figures()
             bytes += Array(Self.daemonText(daemon).utf8)
-            let records = try store.records()
+            let records = try await store.records(organisation: nil, kind: nil)
             bytes += series.bytes(records: records, organisations: organisations(), now: Date())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

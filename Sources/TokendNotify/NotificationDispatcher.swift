@@ -16,7 +16,7 @@ import TokendStore
 public final class NotificationDispatcher: Sendable {
     private let configuration: TokendConfiguration
     private let notify: NotifyConfig
-    private let store: SQLiteGrantStore
+    private let store: any GrantStore
     private let logger: Logger
     private let command: CommandDelivery?
     private let webhook: WebhookDelivery?
@@ -29,7 +29,7 @@ public final class NotificationDispatcher: Sendable {
 
     /// `retryInitial` and `retryMaximum` bound the backoff between attempts of a failing delivery.
     public init(
-        configuration: TokendConfiguration, notify: NotifyConfig, store: SQLiteGrantStore, logger: Logger,
+        configuration: TokendConfiguration, notify: NotifyConfig, store: any GrantStore, logger: Logger,
         retryInitial: TimeInterval = 1, retryMaximum: TimeInterval = 300
     ) {
         self.configuration = configuration
@@ -75,7 +75,7 @@ public final class NotificationDispatcher: Sendable {
         var failures = 0
         while !Task.isCancelled {
             let batch: [PendingNotification]
-            do { batch = try store.pendingNotifications(limit: 100) } catch {
+            do { batch = try await store.pendingNotifications(limit: 100) } catch {
                 failures += 1
                 if failures == 1 { logger.error("the notifications outbox cannot be read: \(error); trying again with backoff") }
                 guard await pause(afterFailures: failures) else { return }
@@ -92,7 +92,7 @@ public final class NotificationDispatcher: Sendable {
                     if Task.isCancelled { return }
                     failures += 1
                     let delay = NotificationRule.retryDelay(afterFailures: failures, initial: retryInitial, maximum: retryMaximum)
-                    let waiting = (try? store.pendingNotificationCount()) ?? batch.count
+                    let waiting = (try? await store.pendingNotificationCount()) ?? batch.count
                     // Said once per failure streak; every attempt is at debug level.
                     if failures == 1 {
                         logger.error("notifications cannot be delivered: \(error); \(waiting) waiting, kept in the database and tried again with backoff",

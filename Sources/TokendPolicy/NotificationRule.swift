@@ -92,7 +92,7 @@ public enum NotificationRule {
     static func problemReason(_ status: GrantStatus) -> String {
         switch status {
         case .needsReauth: "the refresh token was refused: a person must authorise again"
-        case .clientError: "the organisation's client id or secret was refused: check client_id and client_secret_file"
+        case .clientError: GrantAdvice.clientRefused
         case .notNrtadmin: "the authoriser is no longer an NRTADMIN of the library: an NRTADMIN must authorise it again"
         case .expired: "the access token ran out while refreshing kept failing: check that iManage can be reached"
         default: status.rawValue

@@ -10,29 +10,30 @@ import TokendStore
 ///   interrupted by a stopped process (its outcome is uncertain until the daemon tries again).
 /// - `ok`: `authorized`, and every grant of an organisation that is switched off (`disabled`).
 public struct StatusRules: Sendable {
+    /// The rules of a grant's life; the effective status and the claim lease are theirs.
+    public var lifecycle: GrantLifecycle
     /// How long before a refresh token's expiry it is a warning.
-    public var refreshTokenWarning: TimeInterval
+    public var refreshTokenWarning: TimeInterval { lifecycle.settings.refreshTokenWarning }
     /// How long a refresh may be in flight before its outcome counts as uncertain.
-    public var claimLease: TimeInterval
+    public var claimLease: TimeInterval { lifecycle.claimLease }
     /// How often a library's authoriser is checked to still be NRTADMIN (`nrtadmin_check_hours`).
-    public var nrtadminCheckInterval: TimeInterval
-
-    public init(refreshTokenWarning: TimeInterval = 30 * 86_400, claimLease: TimeInterval = 70, nrtadminCheckInterval: TimeInterval = 86_400) {
-        self.refreshTokenWarning = refreshTokenWarning
-        self.claimLease = claimLease
-        self.nrtadminCheckInterval = nrtadminCheckInterval
-    }
+    public var nrtadminCheckInterval: TimeInterval { lifecycle.settings.nrtadminCheckInterval }
 
     public init(settings: RefreshSettings) {
-        self.init(
-            refreshTokenWarning: settings.refreshTokenWarning,
-            claimLease: settings.requestTimeout + settings.connectTimeout + 30,
-            nrtadminCheckInterval: settings.nrtadminCheckInterval)
+        lifecycle = GrantLifecycle(settings: settings)
+    }
+
+    /// The default settings, but for the two that reports alone read.
+    public init(refreshTokenWarning: TimeInterval = 30 * 86_400, nrtadminCheckInterval: TimeInterval = 86_400) {
+        var settings = RefreshSettings()
+        settings.refreshTokenWarning = refreshTokenWarning
+        settings.nrtadminCheckInterval = nrtadminCheckInterval
+        self.init(settings: settings)
     }
 
     public func entry(for record: GrantRecord, organisationEnabled: Bool, daemon: DaemonState, now: Date) -> StatusEntry {
         var entry = StatusEntry(
-            key: record.key, status: organisationEnabled ? effectiveStatus(of: record, now: now) : .disabled,
+            key: record.key, status: effectiveStatus(of: record, organisationEnabled: organisationEnabled, now: now),
             authorisedBy: record.authorisedBy, accessExpiresAt: record.accessExpiresAt,
             nextRefreshAt: record.status.isScheduled && organisationEnabled ? record.nextRefreshAt : nil,
             refreshTokenExpiresAt: record.refreshTokenExpiresAt, lastRefreshAt: record.lastRefreshAt,
@@ -44,30 +45,13 @@ public struct StatusRules: Sendable {
     /// The line for a library or user asked for by name that has no grant: never authorised, or revoked.
     public func missingEntry(for key: GrantKey, organisationEnabled: Bool) -> StatusEntry {
         organisationEnabled
-            ? StatusEntry(key: key, status: .unauthorized, attention: .critical, reason: Self.advice(.unauthorized, key))
+            ? StatusEntry(key: key, status: .unauthorized, attention: .critical, reason: GrantAdvice.whatToDo(.unauthorized, key))
             : StatusEntry(key: key, status: .disabled, attention: .ok)
     }
 
-    /// The status every surface shows (and the token API serves by): the stored one, except that
-    ///
-    /// - a library whose authoriser's NRTADMIN membership has not been confirmed for twice
-    ///   `nrtadmin_check_hours` is `not_nrtadmin` (the check fails closed: its token is not handed
-    ///   out, while the daemon keeps refreshing and checking, and a check that succeeds lifts it);
-    /// - an `authorized` or `retrying` grant whose access token has run out is `expired`: the daemon
-    ///   could not refresh it and could not record why (found by the fault matrix: with the disk
-    ///   full, `status` went on saying `authorized` for tokens long expired).
-    public func effectiveStatus(of record: GrantRecord, now: Date) -> GrantStatus {
-        guard record.status == .authorized || record.status == .retrying else { return record.status }
-        if unconfirmedMembershipSince(record, now: now) != nil { return .notNrtadmin }
-        guard let expiry = record.accessExpiresAt, expiry <= now else { return record.status }
-        return .expired
-    }
-
-    /// When a library's membership was last confirmed, if that is longer ago than twice the check interval.
-    func unconfirmedMembershipSince(_ record: GrantRecord, now: Date) -> Date? {
-        guard record.key.kind == .library else { return nil }
-        let confirmed = record.nrtadminCheckedAt ?? record.createdAt
-        return now.timeIntervalSince(confirmed) > 2 * nrtadminCheckInterval ? confirmed : nil
+    /// The status every surface shows (and the token API serves by): `GrantLifecycle`'s rule.
+    public func effectiveStatus(of record: GrantRecord, organisationEnabled: Bool = true, now: Date) -> GrantStatus {
+        lifecycle.effectiveStatus(of: record, organisationEnabled: organisationEnabled, now: now)
     }
 
     /// Why the grant has `status` (from ``effectiveStatus(of:now:)``) and what to do, for the token
@@ -78,7 +62,7 @@ public struct StatusRules: Sendable {
 
     func attention(of record: GrantRecord, status: GrantStatus, daemon: DaemonState, now: Date) -> (Attention, String?) {
         if status == .disabled { return (.ok, nil) }
-        if status == .notNrtadmin, record.status != .notNrtadmin, let since = unconfirmedMembershipSince(record, now: now) {
+        if status == .notNrtadmin, record.status != .notNrtadmin, let since = lifecycle.unconfirmedMembershipSince(record, now: now) {
             let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "the authoriser"
             return (.critical, "the NRTADMIN membership of \(who) in library \(record.key.subject) could not be confirmed since "
                 + "\(RFC3339.string(since)) (checked every \(Int(nrtadminCheckInterval / 3_600)) h): its token is not handed out "
@@ -88,7 +72,7 @@ public struct StatusRules: Sendable {
             return (.critical, "the access token ran out \(RelativeTime.describe(expiry, now: now)) and no refresh has been "
                 + "recorded since: is the daemon running, and can it write its database? (journalctl -u imanage-tokend)")
         }
-        if status.severity == .critical { return (.critical, Self.advice(status, record.key)) }
+        if status.severity == .critical { return (.critical, GrantAdvice.whatToDo(status, record.key)) }
         if let expiry = record.refreshTokenExpiresAt {
             let left = expiry.timeIntervalSince(now)
             if left <= 0 {
@@ -105,18 +89,5 @@ public struct StatusRules: Sendable {
             return (.warning, "refreshing failed for a passing reason; retrying while the access token is still valid")
         }
         return (.ok, nil)
-    }
-
-    /// What a person should do about a status that needs one.
-    public static func advice(_ status: GrantStatus, _ key: GrantKey) -> String {
-        let who = key.kind == .library ? "an NRTADMIN of library \(key.subject)" : "user \(key.subject)"
-        return switch status {
-        case .needsReauth: "the refresh token was refused: \(who) must authorise again"
-        case .clientError: "iManage refused organisation \(key.organisation)'s client id or secret: check client_id and client_secret_file"
-        case .notNrtadmin: "the authoriser is no longer an NRTADMIN of library \(key.subject): an NRTADMIN of it must authorise it"
-        case .expired: "the access token ran out while refreshing kept failing: check that iManage is reachable"
-        case .unauthorized: "never authorised, or revoked: \(who) must authorise"
-        case .authorized, .retrying, .disabled: ""
-        }
     }
 }

@@ -6,6 +6,7 @@ import TokendPolicy
 ///
 /// `SQLiteGrantStore` is the one-machine implementation; a shared database (PostgreSQL) is another.
 /// Every implementation must pass the store contract suite (`Tests/StoreTests/StoreContract*`).
+/// The commands open the configured one in one place (`TokendCLI/StoreOpening`); nothing else names it.
 /// Reads are `async` because a networked database cannot answer synchronously; SQLite answers
 /// at once. A write that returns is durable.
 public protocol GrantStore: AnyObject, Sendable {
@@ -31,6 +32,7 @@ public protocol GrantStore: AnyObject, Sendable {
 
     /// Stores a grant a person just authorised (or `import` brought in), replacing any earlier
     /// grant of the same key, binding the organisation's customer in the same transaction.
+    @discardableResult
     func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date) async throws -> StatusTransition
     /// Marks a refresh as in flight for `owner`, durably, before its request goes out; `nil` when
     /// another live owner holds it. A claim older than `lease`, or of an owner `ownerIsGone` names,
@@ -40,14 +42,17 @@ public protocol GrantStore: AnyObject, Sendable {
     ) async throws -> ClaimedRefresh?
     /// Writes the outcome of a refresh in one transaction; throws `claimLost` when the claim is no
     /// longer `owner`'s (a newer outcome stands).
+    @discardableResult
     func apply(_ update: GrantUpdate, toGrant id: Int64, claimedBy owner: String?, now: Date) async throws -> StatusTransition
     func setStatus(
         _ status: GrantStatus, ofGrants ids: [Int64], message: String, failure: RefreshFailure?,
         nextRefreshAt: Date?, now: Date
     ) async throws -> [StatusTransition]
     /// Forgets a grant's tokens (`revoke`): it becomes `unauthorized`.
+    @discardableResult
     func remove(_ key: GrantKey, message: String, now: Date) async throws -> StatusTransition?
     /// Asks for a refresh of a grant at `at` (`POST /v1/refresh`, `refresh`); false if unknown.
+    @discardableResult
     func requestRefresh(ofGrant id: Int64, at: Date, now: Date) async throws -> Bool
     func pruneEvents(olderThan cutoff: Date, limit: Int) async throws -> Int
 

@@ -138,15 +138,6 @@ extension SQLiteGrantStore {
         return transition
     }
 
-    /// Releases a claim without any outcome (the daemon is stopping and abandoned the request
-    /// before it was sent).
-    public func releaseClaim(ofGrant id: Int64, owner: String) async throws {
-        try await write { db in
-            try db.prepare("UPDATE grants SET in_flight_since = NULL, in_flight_owner = NULL WHERE id = ? AND in_flight_owner = ?")
-                .bind(id, owner).run()
-        }
-    }
-
     /// Sets the status of several grants at once (an organisation disabled or paused), with an
     /// event for each grant whose status changes.
     public func setStatus(

@@ -34,7 +34,7 @@ public final class TokendWebServer: Sendable {
     ///   - limits: what the listener lets clients take (tests make the idle timeout short).
     ///   - now: the clock (tests move it to expire a `state`).
     public static func start(
-        configuration: TokendConfiguration, store: SQLiteGrantStore, client: IManageHTTPClient, engine: RefreshEngine,
+        configuration: TokendConfiguration, store: any GrantStore, client: IManageHTTPClient, engine: RefreshEngine,
         logger: Logger, listen: ListenAddress? = nil, stateLifetime: TimeInterval = 600, limits: ListenerLimits = .web,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TokendWebServer {

@@ -14,7 +14,7 @@ struct WebEnvironment: Sendable {
     let redirectURL: URL
     /// Cookies get `Secure` when the pages are reached over https.
     let secureCookies: Bool
-    let store: SQLiteGrantStore
+    let store: any GrantStore
     let engine: RefreshEngine
     let flow: AuthorisationFlow
     let states: AuthorisationStates
@@ -34,6 +34,14 @@ struct WebEnvironment: Sendable {
     }
 
     /// The configured organisation `name`; with `enabled`, it must also be switched on.
+    /// The status a grant's page shows: the effective one, as `status`, `/v1/status` and the token
+    /// API show it (a stored `authorized` whose access token ran out is `expired`).
+    func shownStatus(of record: GrantRecord) -> GrantStatus {
+        let configuration = engine.configuration
+        return GrantLifecycle(settings: configuration.refresh).effectiveStatus(
+            of: record, organisationEnabled: configuration.organisation(named: record.key.organisation)?.enabled == true, now: now())
+    }
+
     func organisation(_ name: String, mustBeEnabled: Bool = true) throws(WebFailure) -> OrganisationConfig {
         guard let organisation = engine.organisation(named: name) else { throw WebFailure.unknownOrganisation(name) }
         guard organisation.enabled || !mustBeEnabled else { throw WebFailure.organisationDisabled(name) }

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import TokendAPI
+import TokendTestSupport
 
 /// Who may use the token API, over the real socket: clients run as uid 65534 (nobody) with
 /// setpriv, in group `nogroup`, which the socket is given. Needs root, setpriv and curl.
@@ -25,11 +26,7 @@ struct APIAccessSocketTests {
         return fixture
     }
 
-    struct Run: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Run = ProcessOutcome
 
     /// Runs `arguments` as nobody (uid and gid 65534, no other groups), waiting on a thread of its own.
     static func asNobody(_ arguments: [String]) async throws -> Run {
@@ -38,21 +35,11 @@ struct APIAccessSocketTests {
 
     /// Runs `arguments` (the executable's path first) as this process's user, waiting on a thread of its own.
     static func run(_ arguments: [String]) async throws -> Run {
-        try await onThread { try runProcess(arguments) }
+        try await offThePool { try runProcess(arguments) }
     }
 
     private static func runProcess(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try runToExit(URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst()))
     }
 
     /// An HTTP request as nobody with curl: the status and the body.
@@ -68,13 +55,7 @@ struct APIAccessSocketTests {
         return (status, object)
     }
 
-    static var binary: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("imanage-tokend").path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("imanage-tokend")
-    }
+    static var binary: URL { BuiltProduct.url("imanage-tokend") }
 
     static let tokenPath = "/v1/organisations/demo/libraries/ACTIVE/token"
     static let refreshBody = #"{"organisation": "demo", "library": "ACTIVE"}"#

@@ -8,17 +8,15 @@ import TokendHTTP
 import TokendEngine
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 /// The daemon's parts in this process: the emulator over real HTTP, a real store, the engine,
 /// and the token API on a Unix socket in a temporary directory; lifetimes of seconds.
+@dynamicMemberLookup
 struct APIFixture {
-    let emulator: IManageEmulator
-    let store: SQLiteGrantStore
-    let client: IManageHTTPClient
-    let engine: RefreshEngine
+    let running: RunningEngine
     let server: TokenAPIServer
-    let directory: URL
-    let runner: Task<Void, Never>
+    subscript<Part>(dynamicMember part: KeyPath<RunningEngine, Part>) -> Part { running[keyPath: part] }
     var socketPath: String { server.socketPath }
     var daemon: DaemonClient { DaemonClient(socketPath: socketPath) }
 
@@ -31,96 +29,43 @@ struct APIFixture {
         libraries: [String] = ["ACTIVE"], directoryMode: Int = 0o700, topLevel: String = "", tables: String = "",
         limits: ListenerLimits = .api
     ) async throws -> APIFixture {
-        var emulatorConfiguration = EmulatorConfiguration.demo
-        emulatorConfiguration.port = 0
-        emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
-        let emulator = try await IManageEmulator.start(emulatorConfiguration)
+        let emulator = try await IManageEmulator.startForTest(accessTokenLifetime: accessTokenLifetime)
 
-        // Short: a Unix socket path must fit in 108 bytes.
-        let directory = URL(fileURLWithPath: "/tmp/tokend-api-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, mode_t(directoryMode))
-        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
-        let toml = """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
-            api_socket = "api.sock"
-            \(topLevel)
-            [refresh]
-            minimum_interval_seconds = \(minimumInterval)
-            backoff_initial_seconds = 1
-            backoff_max_seconds = 2
-            startup_refreshes_per_second = 100
-            [[organisation]]
-            name = "demo"
-            use_default_configuration = false
-            region = "custom"
-            authorization_url = "\(emulator.baseURL)"
-            token_url = "\(emulator.baseURL)"
-            client_id = "tokend-demo"
-            client_secret_file = "secret"
-            customer_id = "1"
-            [[organisation]]
-            name = "off"
-            enabled = false
-            use_default_configuration = false
-            region = "custom"
-            authorization_url = "\(emulator.baseURL)"
-            token_url = "\(emulator.baseURL)"
-            client_id = "tokend-demo"
-            client_secret_file = "secret"
-            customer_id = "1"
-            \(tables)
-            """
-        let configPath = directory.appendingPathComponent("tokend.toml").path
-        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let directory = try DaemonDirectory("tokend-api", forSockets: true, mode: directoryMode)
+        let key = directory.writeKey()
+        directory.writeSecret()
+        let organisations = [TestOrganisation(at: emulator.baseURL), TestOrganisation("off", at: emulator.baseURL, enabled: false)]
+        let configPath = try directory.writeConfiguration(TestConfiguration(
+            topLevel: topLevel, refresh: TestConfiguration.quickRefresh(minimumInterval: minimumInterval, extra: ["startup_refreshes_per_second = 100"]),
+            organisations: organisations, tables: tables))
         chmod(configPath, 0o644)
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
         let store = try SQLiteGrantStore(path: configuration.database, key: key)
         for library in libraries {
             try await store.saveAuthorisation(try authorisation(emulator, key: .library(library, of: "demo"), nextRefreshAt: Date()))
         }
-        let client = try IManageHTTPClient(settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 3), logger: Logger(label: "test"))
-        let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:test", logger: Logger(label: "test"))
-        try await engine.start()
-        let runner = Task { await engine.run() }
+        let running = try await RunningEngine.start(
+            configuration: configuration, store: store, emulator: emulator, directory: directory.url, requestTimeout: 3)
         let server: TokenAPIServer
         do {
             server = try await TokenAPIServer.start(
-                socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), group: socketGroup,
+                socketPath: configuration.apiSocket, service: TokenAPIService(engine: running.engine, store: store), group: socketGroup,
                 limits: limits, logger: Logger(label: "test"))
         } catch {
-            engine.stop()
-            await runner.value
-            await client.shutdown()
-            await emulator.stop()
-            try? FileManager.default.removeItem(at: directory)
+            await running.stop()
             throw error
         }
-        return APIFixture(emulator: emulator, store: store, client: client, engine: engine, server: server, directory: directory, runner: runner)
+        return APIFixture(running: running, server: server)
     }
 
     /// A new authorisation of `key` by Alice with a refresh token minted by the emulator.
     static func authorisation(_ emulator: IManageEmulator, key: GrantKey, nextRefreshAt: Date?) throws -> NewAuthorisation {
-        let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-        return NewAuthorisation(
-            key: key,
-            identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-            refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(300 * 86_400)),
-            accessToken: nil, nextRefreshAt: nextRefreshAt, message: "authorised")
+        .seeded(key, refreshToken: try emulator.mintRefreshToken(), refreshLife: 300 * 86_400, nextRefreshAt: nextRefreshAt)
     }
 
     /// Waits until `condition` holds, polling every 50 ms, for at most `seconds`.
     func wait(upTo seconds: Double, until condition: () throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
+        try await eventually(upTo: seconds, condition)
     }
 
     /// The JSON object of an answer.
@@ -130,10 +75,6 @@ struct APIFixture {
 
     func stop() async {
         await server.stop()
-        engine.stop()
-        await runner.value
-        await client.shutdown()
-        await emulator.stop()
-        try? FileManager.default.removeItem(at: directory)
+        await running.stop()
     }
 }

@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import TokendAPI
 import TokendHTTP
+import TokendTestSupport
 
 /// The limits both listeners share (`ListenerLimits`): idle timeout, connection limit, request
 /// size. Over TCP with a small server built as the web pages build theirs, and over the token

@@ -1,12 +1,5 @@
 import Foundation
-
-/// Runs blocking work on a thread of its own, never on the cooperative pool: the servers under
-/// test run their handlers there, and a test blocked in `recv` on it would starve them.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
+import TokendTestSupport
 
 /// A client socket for listener tests: connect over TCP or a Unix socket, send raw bytes, read
 /// with a bounded wait (the blocking calls on a thread of their own). Closed when released.
@@ -15,12 +8,12 @@ final class RawConnection: Sendable {
 
     /// Connects to `127.0.0.1:port`.
     static func open(port: Int) async throws -> RawConnection {
-        try await onThread { try RawConnection(port: port) }
+        try await offThePool { try RawConnection(port: port) }
     }
 
     /// Connects to the Unix socket at `path`.
     static func open(unixPath path: String) async throws -> RawConnection {
-        try await onThread { try RawConnection(unixPath: path) }
+        try await offThePool { try RawConnection(unixPath: path) }
     }
 
     private init(port: Int) throws {
@@ -37,10 +30,7 @@ final class RawConnection: Sendable {
 
     private init(unixPath path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        var address = unixSocketAddress(path)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -53,7 +43,7 @@ final class RawConnection: Sendable {
     func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
     func send(_ text: String) async {
-        _ = try? await onThread { self.sendNow(text) }
+        _ = try? await offThePool { self.sendNow(text) }
     }
 
     private func sendNow(_ text: String) {
@@ -77,7 +67,7 @@ final class RawConnection: Sendable {
 
     /// Reads what arrives within `seconds` (until the first bytes, then what follows at once).
     func read(within seconds: Double) async -> ReadResult {
-        (try? await onThread { self.readNow(within: seconds) }) ?? .timedOut
+        (try? await offThePool { self.readNow(within: seconds) }) ?? .timedOut
     }
 
     private func readNow(within seconds: Double) -> ReadResult {
@@ -101,4 +91,13 @@ final class RawConnection: Sendable {
     static func get(_ path: String, keepAlive: Bool = true) -> String {
         "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(keepAlive ? "" : "Connection: close\r\n")\r\n"
     }
+}
+
+/// The address of the Unix socket at `path` (which must fit in 108 bytes).
+func unixSocketAddress(_ path: String) -> sockaddr_un {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+    return address
 }

@@ -3,6 +3,7 @@ import IManageEmulator
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 /// `imanage-tokend refresh` against the daemon's parts in this process, as this process's user:
 /// the exit codes the README gives (0 refreshed or, with `--no-wait`, scheduled; 1 tried and failed;

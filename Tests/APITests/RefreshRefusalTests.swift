@@ -3,6 +3,7 @@ import Testing
 import TokendAPI
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 /// `POST /v1/refresh` as the README states it: grants that wait for a person, or of a disabled
 /// organisation, are refused with the reason; `wait` is held to 0-60 s; a request naming known and

@@ -4,6 +4,7 @@ import Testing
 import TokendAPI
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 @Suite("POST /v1/refresh, revoke and schedule, against a running engine", .serialized)
 struct RefreshRouteTests {

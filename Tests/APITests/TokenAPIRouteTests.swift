@@ -4,6 +4,7 @@ import Testing
 import TokendAPI
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 @Suite("The token API's routes, against a running engine and the emulator", .serialized)
 struct TokenAPIRouteTests {
@@ -60,7 +61,7 @@ struct TokenAPIRouteTests {
         try await withTeardown({ await fixture.stop() }) {
             let user = GrantKey.user("ALICE", of: "demo")
             try await fixture.store.saveAuthorisation(try APIFixture.authorisation(fixture.emulator, key: user, nextRefreshAt: Date()))
-            try fixture.engine.scheduleStored(user)
+            try await fixture.engine.scheduleStored(user)
             #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: user)?.accessToken != nil })
             let byID = try APIFixture.object(try await fixture.daemon.send(.GET, "/v1/organisations/demo/users/ALICE/token"))
             let byEmail = try APIFixture.object(try await fixture.daemon.send(.GET, "/v1/organisations/demo/users/alice%40example.com/token"))

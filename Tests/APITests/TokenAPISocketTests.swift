@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import TokendAPI
+import TokendTestSupport
 
 @Suite("The token API's socket: permissions, stale files, cleanup", .serialized)
 struct TokenAPISocketTests {
@@ -103,10 +104,7 @@ struct TokenAPISocketTests {
     /// Binds a Unix socket at `path` and closes it without removing the file.
     static func leaveStaleSocket(at path: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        var address = unixSocketAddress(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }

@@ -1,43 +1,34 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// Runs the built `imanage-tokend` binary, as an administrator would.
 struct TokendProcess {
-    static var binary: URL {
-        // The test bundle sits in the build folder beside the products.
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("imanage-tokend").path),
-              directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("imanage-tokend")
-    }
+    static var binary: URL { BuiltProduct.url("imanage-tokend") }
 
-    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+    typealias Outcome = ProcessOutcome
+
+    /// Starts the binary with `arguments` and returns at once, its standard error in a pipe.
+    static func launch(_ arguments: [String]) throws -> (process: Process, stderr: Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        return (process, stderr)
+    }
 
     /// Runs the binary; with `user`, as that uid and gid through setpriv (the tests run as root).
     static func run(_ arguments: [String], environment: [String: String] = [:], user: uid_t? = nil) throws -> Outcome {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary.path] + arguments
-        } else {
-            process.executableURL = binary
-            process.arguments = arguments
-        }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "CREDENTIALS_DIRECTORY")
         env.removeValue(forKey: "IMANAGE_TOKEND_CONFIG")
-        process.environment = env.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+        let environment = env.merging(environment) { $1 }
+        guard let user else { return try runToExit(binary, arguments, environment: environment) }
+        return try runToExit(
+            URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary.path] + arguments,
+            environment: environment)
     }
 }
 

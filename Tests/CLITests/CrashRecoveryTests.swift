@@ -1,20 +1,11 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// The real binaries: the emulator as a process, the daemon killed with SIGKILL mid-refresh.
 @Suite("A daemon killed during a refresh", .serialized)
 struct CrashRecoveryTests {
-    func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "--max-time", "5"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    func curl(_ arguments: [String]) throws -> String { try DaemonHarness.runCurl(arguments) }
 
     func tokenRequests(_ base: String) throws -> Int {
         let stats = try curl([base + "/_emulator/stats"])
@@ -27,39 +18,21 @@ struct CrashRecoveryTests {
 
     @Test("SIGKILL while iManage holds the request; the restarted daemon reports the uncertain outcome and recovers")
     func killDuringRefresh() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = try DaemonDirectory("tokend-crash", mode: 0o700)  // private to the daemon's user: the API socket needs no group here
+        let directory = files.url
+        defer { files.remove() }
         let (emulator, base) = try await EmulatorProcess.start(["--access-token-lifetime", "4", "--rotation"])
         defer { emulator.terminate(); emulator.waitUntilExit() }
 
         // A grant, imported the way an administrator would.
         let minted = try curl(["-X", "POST", base + "/_emulator/grants", "-d", #"{"user":"ALICE","client_id":"tokend-demo","count":1}"#])
         let token = try #require((try JSONSerialization.jsonObject(with: Data(minted.utf8)) as? [String])?.first)
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("rt").path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(
-            atPath: directory.appendingPathComponent("token.key").path,
-            contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
-        try """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
-            api_socket = "api.sock"
-            listen = "127.0.0.1:\(try LocalPort.free())"
-            [refresh]
-            minimum_interval_seconds = 1
-            [[organisation]]
-            name = "demo"
-            use_default_configuration = false
-            region = "custom"
-            authorization_url = "\(base)"
-            token_url = "\(base)"
-            client_id = "tokend-demo"
-            client_secret_file = "secret"
-            """.write(to: directory.appendingPathComponent("tokend.toml"), atomically: true, encoding: .utf8)
-        let config = directory.appendingPathComponent("tokend.toml").path
+        files.write("rt", Data(token.utf8))
+        files.writeKey()
+        files.writeSecret()
+        let config = try files.writeConfiguration(TestConfiguration(
+            listen: "127.0.0.1:\(try LocalPort.free())", refresh: ["minimum_interval_seconds = 1"],
+            organisations: [TestOrganisation(at: base, customerID: nil)]))
         let imported = try TokendProcess.run(["import", "--config", config, "--organisation", "demo", "--library", "ACTIVE",
                                               "--refresh-token-file", directory.appendingPathComponent("rt").path])
         #expect(imported.status == 0, "\(imported.stderr)")
@@ -67,11 +40,7 @@ struct CrashRecoveryTests {
         // iManage will hold the next token request; the daemon sends it at about half of 4 s.
         _ = try curl(["-X", "POST", base + "/_emulator/faults", "-d", #"{"endpoint":"token","kind":"hang","seconds":60,"then":"drop"}"#])
         let before = try tokenRequests(base)
-        let first = Process()
-        first.executableURL = TokendProcess.binary
-        first.arguments = ["run", "--config", config]
-        first.standardError = Pipe()
-        try first.run()
+        let first = try TokendProcess.launch(["run", "--config", config]).process
         var sent = false
         for _ in 0..<100 {
             if try tokenRequests(base) > before { sent = true; break }
@@ -84,12 +53,7 @@ struct CrashRecoveryTests {
 
         // iManage is fine again; the restarted daemon must say the last outcome was uncertain, then carry on.
         _ = try curl(["-X", "DELETE", base + "/_emulator/faults"])
-        let second = Process()
-        second.executableURL = TokendProcess.binary
-        second.arguments = ["run", "--config", config]
-        let secondErr = Pipe()
-        second.standardError = secondErr
-        try second.run()
+        let (second, secondErr) = try TokendProcess.launch(["run", "--config", config])
         // It recovers: the grant is refreshed and authorized, read as an administrator would.
         let recovered = try await offThePool { () throws -> Bool in
             let deadline = Date().addingTimeInterval(20)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// The real binaries as an administrator runs them: the emulator as a process, a configuration
 /// in a short temporary directory (a Unix socket path must fit in 108 bytes), grants brought in
@@ -17,39 +18,18 @@ final class DaemonHarness {
         accessTokenLifetime: Int = 30, minimumInterval: Double = 0.5, emulatorArguments: [String] = [], organisationExtra: String = "",
         topLevelExtra: String = ""
     ) async throws {
-        directory = URL(fileURLWithPath: "/tmp/tokend-cli-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
+        let files = try DaemonDirectory("tokend-cli", forSockets: true, mode: 0o700)  // private to the daemon's user: the API socket needs no group here
+        directory = files.url
         let started = try await EmulatorProcess.start(["--access-token-lifetime", "\(accessTokenLifetime)"] + emulatorArguments)
         emulator = started.process
         base = started.base
 
-        _ = FileManager.default.createFile(
-            atPath: directory.appendingPathComponent("token.key").path,
-            contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(
-            atPath: directory.appendingPathComponent("secret").path, contents: Data("demo-secret".utf8), attributes: [.posixPermissions: 0o600])
-        try """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
-            api_socket = "api.sock"
-            \(topLevelExtra.contains("listen =") ? "" : "listen = \"127.0.0.1:\(try LocalPort.free())\"")
-            \(topLevelExtra)
-            [refresh]
-            minimum_interval_seconds = \(minimumInterval)
-            backoff_initial_seconds = 1
-            backoff_max_seconds = 2
-            [[organisation]]
-            name = "demo"
-            use_default_configuration = false
-            region = "custom"
-            authorization_url = "\(base)"
-            token_url = "\(base)"
-            client_id = "tokend-demo"
-            client_secret_file = "secret"
-            \(organisationExtra)
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        files.writeKey()
+        files.writeSecret()
+        try files.writeConfiguration(TestConfiguration(
+            listen: topLevelExtra.contains("listen =") ? nil : "127.0.0.1:\(try LocalPort.free())", topLevel: topLevelExtra,
+            refresh: TestConfiguration.quickRefresh(minimumInterval: minimumInterval),
+            organisations: [TestOrganisation(at: base, customerID: nil, extra: organisationExtra)]))
     }
 
     deinit {
@@ -117,14 +97,11 @@ final class DaemonHarness {
 
     /// Polls `status --json` until the first library or user has `status`, for at most `seconds`.
     func waitForStatus(_ status: String, upTo seconds: Double = 10) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        try await eventually(upTo: seconds, every: .milliseconds(200)) {
             let object = try await statusJSON()
             let entries = (object["libraries"] as? [[String: Any]] ?? []) + (object["users"] as? [[String: Any]] ?? [])
-            if entries.first?["status"] as? String == status { return true }
-            try await Task.sleep(for: .milliseconds(200))
+            return entries.first?["status"] as? String == status
         }
-        return false
     }
 
     func curl(_ arguments: [String]) async throws -> String {
@@ -141,13 +118,5 @@ final class DaemonHarness {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// Runs blocking work (a child process, its pipes) on a thread of its own, so it never holds one of
-/// the few threads Swift concurrency shares among the tests running in parallel.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// The daemon's user is not root (the unit's DynamicUser): file modes bind it as they do not bind
 /// root. Runs the binary as uid 65534 with setpriv, so only when the tests run as root.
@@ -12,31 +13,15 @@ struct DatabaseFileModeTests {
     /// readonly database". The store now sets its own -wal and -shm back to 0600.
     @Test("a -shm left read-only by an earlier run does not stop the service's user from writing")
     func readOnlySharedMemoryFileIsMended() throws {
-        let directory = URL(fileURLWithPath: "/tmp/tokend-mode-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let key = directory.appendingPathComponent("token.key").path
-        _ = FileManager.default.createFile(atPath: key, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
-                                           attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("secret").path, contents: Data("s".utf8),
-                                           attributes: [.posixPermissions: 0o600])
-        let config = directory.appendingPathComponent("tokend.toml").path
-        try """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
-            api_socket = "api.sock"
-            listen = "127.0.0.1:\(try LocalPort.free())"
-            [[organisation]]
-            name = "demo"
-            use_default_configuration = false
-            region = "custom"
-            authorization_url = "http://127.0.0.1:9"
-            token_url = "http://127.0.0.1:9"
-            client_id = "tokend-demo"
-            client_secret_file = "secret"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let files = try DaemonDirectory("tokend-mode", forSockets: true, mode: 0o700)  // private to the daemon's user: the API socket needs no group here
+        let directory = files.url
+        defer { files.remove() }
+        files.writeKey()
+        let key = files.path("token.key")
+        files.writeSecret("secret", "s")
+        let config = try files.writeConfiguration(TestConfiguration(
+            listen: "127.0.0.1:\(try LocalPort.free())",
+            organisations: [TestOrganisation(at: "http://127.0.0.1:9", customerID: nil)]))
         for path in [directory.path, key, config, directory.appendingPathComponent("secret").path] {
             chown(path, Self.nobody, Self.nobody)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// `GET /metrics` of the real daemon over HTTP, as Prometheus scrapes it.
 @Suite("Metrics", .serialized)

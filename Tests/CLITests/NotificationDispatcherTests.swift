@@ -5,6 +5,7 @@ import TokendConfig
 import TokendNotify
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 /// The delivery service in process, with a real command and a real webhook receiver: what it
 /// repeats and what it does not when one of the two fails.
@@ -12,19 +13,10 @@ import TokendStore
 struct NotificationDispatcherTests {
     @Test("with a command and a webhook, a webhook that is down is retried and the command is not run again")
     func partialDeliveryIsNotRepeated() async throws {
-        let directory = URL(fileURLWithPath: "/tmp/tokend-notify-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key),
-                                           attributes: [.posixPermissions: 0o600])
-        let runs = directory.appendingPathComponent("runs")
-        let script = directory.appendingPathComponent("notify.sh")
-        try "#!/bin/sh\necho \"$TOKEND_STATUS\" >> '\(runs.path)'\n".write(to: script, atomically: true, encoding: .utf8)
-        chmod(script.path, 0o755)
-        let configuration = try TokendConfiguration.load(
-            contents: Array("public_url = \"https://tokend.example.com\"\nkey_file = \"token.key\"\ndatabase = \"tokend.sqlite\"\n".utf8),
-            path: directory.appendingPathComponent("tokend.toml").path, environment: [:])
+        let setup = try DispatcherSetup(script: "notify.sh") { "#!/bin/sh\necho \"$TOKEND_STATUS\" >> '\($0.path("runs"))'\n" }
+        defer { setup.files.remove() }
+        let runs = setup.files.url.appendingPathComponent("runs")
+        let script = setup.script
 
         let probe = try await WebhookReceiver.start()
         let port = probe.port
@@ -32,19 +24,11 @@ struct NotificationDispatcherTests {
         var notify = NotifyConfig(
             command: [script.path], webhookURL: URL(string: "http://127.0.0.1:\(port)/hook"), webhookSecret: Secret("s3cret"))
         notify.webhookTimeout = 0.5
-        let store = try SQLiteGrantStore(path: configuration.database, key: key)
-        let dispatcher = NotificationDispatcher(
-            configuration: configuration, notify: notify, store: store, logger: Logger(label: "test"), retryInitial: 0.1, retryMaximum: 0.3)
-        dispatcher.start()
+        let (store, dispatcher) = try setup.startDispatcher(notify, retryMaximum: 0.3)
 
-        let grant = GrantKey.user("BOB", of: "acme")
-        let now = Date()
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: grant, identity: AuthorisedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob", customerID: "1"),
-            refreshToken: IssuedToken(token: "rt-never-shown", issuedAt: now, expiresAt: now.addingTimeInterval(86_400)),
-            accessToken: nil, nextRefreshAt: nil, message: "imported"))
-        let id = try #require(try store.record(for: grant)).id
-        try await store.apply(GrantUpdate(status: .needsReauth, message: "refused", nextRefreshAt: nil), toGrant: id, claimedBy: nil)
+        try await setup.change(
+            .user("BOB", of: "acme"), by: AuthorisedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob", customerID: "1"),
+            refreshToken: "rt-never-shown", to: .needsReauth, message: "refused", in: store)
 
         // The webhook fails again and again; the command ran once and is remembered.
         var waiting: PendingNotification?
@@ -72,33 +56,15 @@ struct NotificationDispatcherTests {
 
     @Test("a command that hangs is killed after command_timeout_seconds and tried again; the row stays")
     func hangingCommandIsKilled() async throws {
-        let directory = URL(fileURLWithPath: "/tmp/tokend-notify-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key),
-                                           attributes: [.posixPermissions: 0o600])
-        let starts = directory.appendingPathComponent("starts")
-        let script = directory.appendingPathComponent("hang.sh")
-        try "#!/bin/sh\necho started >> '\(starts.path)'\nexec sleep 30\n".write(to: script, atomically: true, encoding: .utf8)
-        chmod(script.path, 0o755)
-        let configuration = try TokendConfiguration.load(
-            contents: Array("public_url = \"https://tokend.example.com\"\nkey_file = \"token.key\"\ndatabase = \"tokend.sqlite\"\n".utf8),
-            path: directory.appendingPathComponent("tokend.toml").path, environment: [:])
+        let setup = try DispatcherSetup(script: "hang.sh") { "#!/bin/sh\necho started >> '\($0.path("starts"))'\nexec sleep 30\n" }
+        defer { setup.files.remove() }
+        let script = setup.script
         var notify = NotifyConfig(command: [script.path])
         notify.commandTimeout = 0.3
-        let store = try SQLiteGrantStore(path: configuration.database, key: key)
-        let dispatcher = NotificationDispatcher(
-            configuration: configuration, notify: notify, store: store, logger: Logger(label: "test"), retryInitial: 0.1, retryMaximum: 0.2)
-        dispatcher.start()
-        let grant = GrantKey.library("ACTIVE", of: "acme")
-        let now = Date()
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: grant, identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
-            refreshToken: IssuedToken(token: "rt", issuedAt: now, expiresAt: now.addingTimeInterval(86_400)),
-            accessToken: nil, nextRefreshAt: nil, message: "imported"))
-        let id = try #require(try store.record(for: grant)).id
-        try await store.apply(GrantUpdate(status: .notNrtadmin, message: "gone", nextRefreshAt: nil), toGrant: id, claimedBy: nil)
+        let (store, dispatcher) = try setup.startDispatcher(notify, retryMaximum: 0.2)
+        try await setup.change(
+            .library("ACTIVE", of: "acme"), by: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
+            refreshToken: "rt", to: .notNrtadmin, message: "gone", in: store)
         var attempts = 0
         for _ in 0..<100 {
             attempts = try store.pendingNotifications().first?.attempts ?? 0
@@ -108,5 +74,44 @@ struct NotificationDispatcherTests {
         #expect(attempts >= 2, "each hanging run counted as a failed attempt")
         #expect(try store.pendingNotificationCount() == 1)
         await dispatcher.stop()
+    }
+}
+
+/// A directory with a store key, a configuration without organisations, and an executable `script`
+/// whose text is made from the directory (to name files in it).
+private struct DispatcherSetup {
+    let files: DaemonDirectory
+    let key: [UInt8]
+    let configuration: TokendConfiguration
+    let script: URL
+
+    init(script name: String, text: (DaemonDirectory) -> String) throws {
+        files = try DaemonDirectory("tokend-notify", forSockets: true)
+        key = files.writeKey()
+        script = files.url.appendingPathComponent(name)
+        try text(files).write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        configuration = try TokendConfiguration.load(
+            contents: Array(TestConfiguration(publicURL: "https://tokend.example.com").text.utf8), path: files.configPath, environment: [:])
+    }
+
+    /// The store and a started dispatcher for `notify`, retrying from 0.1 s up to `retryMaximum`.
+    func startDispatcher(_ notify: NotifyConfig, retryMaximum: TimeInterval) throws -> (SQLiteGrantStore, NotificationDispatcher) {
+        let store = try SQLiteGrantStore(path: configuration.database, key: key)
+        let dispatcher = NotificationDispatcher(
+            configuration: configuration, notify: notify, store: store, logger: Logger(label: "test"), retryInitial: 0.1,
+            retryMaximum: retryMaximum)
+        dispatcher.start()
+        return (store, dispatcher)
+    }
+
+    /// Seeds an imported grant of `key` and moves it to `status`: a change that queues a notification.
+    func change(
+        _ key: GrantKey, by identity: AuthorisedIdentity, refreshToken: String, to status: GrantStatus, message: String,
+        in store: SQLiteGrantStore
+    ) async throws {
+        let id = try await store.seed(.seeded(
+            key, by: identity, refreshToken: refreshToken, refreshLife: 86_400, nextRefreshAt: nil, message: "imported"))
+        try await store.apply(GrantUpdate(status: status, message: message, nextRefreshAt: nil), toGrant: id, claimedBy: nil)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// `imanage-tokend run` as the README describes it around its listeners and SIGHUP: a reload that
 /// needs a restart says so, an organisation removed makes its grants `disabled`; an API socket a
@@ -13,16 +14,6 @@ struct ReloadAndListenerTests {
         return (object["libraries"] as? [[String: Any]] ?? []).first { $0["organisation"] as? String == organisation }
     }
 
-    /// Polls until `condition` holds, every 100 ms, for at most `seconds`.
-    static func eventually(upTo seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
-
     @Test("SIGHUP: a [refresh] change is logged as needing a restart; the organisation removed makes its grant disabled; the other goes on")
     func hangupChanges() async throws {
         // Two organisations at one iManage must each name their customer.
@@ -34,7 +25,7 @@ struct ReloadAndListenerTests {
         try (original + "\n[[organisation]]" + other).write(toFile: harness.config, atomically: true, encoding: .utf8)
         try await harness.importGrant(["--library", "ACTIVE"])
         try await harness.startDaemon()
-        #expect(try await Self.eventually(upTo: 10) { try await Self.libraryStatus(harness, organisation: "demo")?["status"] as? String == "authorized" })
+        #expect(try await eventually(upTo: 10, every: .milliseconds(100)) { try await Self.libraryStatus(harness, organisation: "demo")?["status"] as? String == "authorized" })
 
         // demo removed, [refresh] changed; a second SIGHUP must not repeat the disabled line.
         let reloaded = tables[0].replacingOccurrences(of: "minimum_interval_seconds = 0.5", with: "minimum_interval_seconds = 2")
@@ -43,7 +34,7 @@ struct ReloadAndListenerTests {
         try reloaded.write(toFile: harness.config, atomically: true, encoding: .utf8)
         let daemon = try #require(harness.daemon)
         kill(daemon.processIdentifier, SIGHUP)
-        let disabled = try await Self.eventually(upTo: 10) {
+        let disabled = try await eventually(upTo: 10, every: .milliseconds(100)) {
             try await Self.libraryStatus(harness, organisation: "demo")?["status"] as? String == "disabled"
         }
         #expect(disabled, "the grant of the removed organisation is not disabled")
@@ -74,7 +65,7 @@ struct ReloadAndListenerTests {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         let listeners = harness.directory.appendingPathComponent("second.sqlite.listeners").path
-        let reported = try await Self.eventually(upTo: 20) { FileManager.default.fileExists(atPath: listeners) }
+        let reported = try await eventually(upTo: 20, every: .milliseconds(100)) { FileManager.default.fileExists(atPath: listeners) }
         #expect(reported, "the second daemon did not report its missing token API")
         let status = try await harness.tokend(["status"], configPath: second)
         #expect(status.status == 1, "status: \(status.stdout) \(status.stderr)")
@@ -90,14 +81,14 @@ struct ReloadAndListenerTests {
     /// what holds is that grants go on being refreshed and the token API answers.
     @Test("a web port that cannot be bound: refreshes go on and the token API answers")
     func unbindableWebPort() async throws {
-        let held = try HeldPort()
+        let held = try LocalPort(listening: true)
         let harness = try await DaemonHarness(accessTokenLifetime: 2, topLevelExtra: "listen = \"127.0.0.1:\(held.port)\"")
         try await harness.importGrant(["--library", "ACTIVE"])
         try await harness.startDaemon()
         let first = try await Self.libraryStatus(harness, organisation: "demo")?["last_refresh_at"] as? String
         // Tokens of 2 s: refreshed about every second; one more refresh within 4 s.
         var seen: Set<String> = first.map { [$0] } ?? []
-        let refreshing = try await Self.eventually(upTo: 4) {
+        let refreshing = try await eventually(upTo: 4, every: .milliseconds(100)) {
             if let last = try await Self.libraryStatus(harness, organisation: "demo")?["last_refresh_at"] as? String { seen.insert(last) }
             return seen.count >= 2
         }
@@ -138,33 +129,4 @@ struct ReloadAndListenerTests {
                 stderr: String(decoding: errHandle.readDataToEndOfFile(), as: UTF8.self))
         }
     }
-}
-
-/// A TCP port on 127.0.0.1 the kernel chose, bound and listening for as long as this object lives,
-/// so that no one else can bind it.
-final class HeldPort {
-    let port: Int
-    private let descriptor: CInt
-
-    init() throws {
-        let descriptor = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound, listen(descriptor, 1) == 0 else {
-            close(descriptor)
-            throw POSIXError(.EADDRINUSE)
-        }
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit { close(descriptor) }
 }

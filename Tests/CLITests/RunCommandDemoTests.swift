@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TokendTestSupport
 
 /// `scripts/demo` as a newcomer runs it, on the binaries already built (`--bin`), with ports from the kernel.
 @Suite("scripts/demo shows the daemon at work", .serialized)

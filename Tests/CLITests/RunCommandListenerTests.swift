@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendReports
+import TokendTestSupport
 @testable import TokendCLI
 
 /// A listener the daemon cannot open, the demo's refresh lines, and the words of start-up, revoke and refresh.

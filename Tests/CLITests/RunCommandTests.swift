@@ -1,23 +1,15 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 @Suite("imanage-tokend run as a process", .serialized)
 struct RunCommandTests {
     /// A minimal valid configuration in a fresh directory: no organisations, a new database.
     func minimalConfiguration() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
-        _ = FileManager.default.createFile(
-            atPath: directory.appendingPathComponent("token.key").path,
-            contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
-        try """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
-            api_socket = "api.sock"
-            listen = "127.0.0.1:\(try LocalPort.free())"
-            """.write(to: directory.appendingPathComponent("tokend.toml"), atomically: true, encoding: .utf8)
+        let files = try DaemonDirectory("tokend-run", mode: 0o700)  // private to the daemon's user: the API socket needs no group here
+        files.writeKey()
+        try files.writeConfiguration(TestConfiguration(listen: "127.0.0.1:\(try LocalPort.free())"))
+        let directory = files.url
         return directory
     }
 
@@ -27,12 +19,7 @@ struct RunCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("tokend.toml").path
 
-        let first = Process()
-        first.executableURL = TokendProcess.binary
-        first.arguments = ["run", "--config", config]
-        let firstErr = Pipe()
-        first.standardError = firstErr
-        try first.run()
+        let (first, firstErr) = try TokendProcess.launch(["run", "--config", config])
         let database = directory.appendingPathComponent("tokend.sqlite").path
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: database + ".lock") {
             try await Task.sleep(for: .milliseconds(50))
@@ -61,12 +48,7 @@ struct RunCommandTests {
     func stopWhileStarting() async throws {
         let directory = try minimalConfiguration()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let daemon = Process()
-        daemon.executableURL = TokendProcess.binary
-        daemon.arguments = ["run", "--config", directory.appendingPathComponent("tokend.toml").path]
-        let err = Pipe()
-        daemon.standardError = err
-        try daemon.run()
+        let (daemon, err) = try TokendProcess.launch(["run", "--config", directory.appendingPathComponent("tokend.toml").path])
         // As early as anything outside can see: the lock file appears before the store opens.
         let lock = directory.appendingPathComponent("tokend.sqlite.lock").path
         for _ in 0..<400 where !FileManager.default.fileExists(atPath: lock) { try await Task.sleep(for: .milliseconds(5)) }
@@ -84,12 +66,7 @@ struct RunCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let configURL = directory.appendingPathComponent("tokend.toml")
         let good = try String(contentsOf: configURL, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = TokendProcess.binary
-        daemon.arguments = ["run", "--config", configURL.path]
-        let stderr = Pipe()
-        daemon.standardError = stderr
-        try daemon.run()
+        let (daemon, stderr) = try TokendProcess.launch(["run", "--config", configURL.path])
         // Started: the API socket exists (created just before READY=1); the SIGHUP handler follows at once.
         let socket = directory.appendingPathComponent("api.sock").path
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }

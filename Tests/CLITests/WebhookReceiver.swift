@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Synchronization
+import TokendTestSupport
 
 /// A webhook receiver for the notification tests: a real HTTP server on 127.0.0.1 that records
 /// each POST (its signature header and body) and answers 200.
@@ -12,17 +13,16 @@ final class WebhookReceiver: Sendable {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
-    let port: Int
+    private let server: RunningTestServer
     private let log: DeliveryLog
-    private let task: Task<Void, any Error>
+    var port: Int { server.port }
 
     var deliveries: [Delivery] { log.box.withLock { $0 } }
     var url: String { "http://127.0.0.1:\(port)/hook" }
 
-    private init(port: Int, log: DeliveryLog, task: Task<Void, any Error>) {
-        self.port = port
+    private init(server: RunningTestServer, log: DeliveryLog) {
+        self.server = server
         self.log = log
-        self.task = task
     }
 
     /// Starts on `port` (0: one the kernel picks); `log` collects the deliveries across restarts.
@@ -36,36 +36,19 @@ final class WebhookReceiver: Sendable {
         }
         var logger = Logger(label: "webhook-receiver")
         logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: logger)
-        let task = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let bound = await iterator.next(), bound > 0 else {
-            task.cancel()
-            throw CocoaError(.featureUnsupported)
+        let server = try await RunningTestServer.start { onServerRunning in
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: onServerRunning,
+                logger: logger)
         }
-        return WebhookReceiver(port: bound, log: log, task: task)
+        return WebhookReceiver(server: server, log: log)
     }
 
-    func stop() async {
-        task.cancel()
-        _ = try? await task.value
-    }
+    func stop() async { await server.stop() }
 
     /// Waits until `count` deliveries arrived, for at most `seconds`.
     func waitFor(_ count: Int, upTo seconds: Double = 20) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if deliveries.count >= count { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return deliveries.count >= count
+        try await eventually(upTo: seconds, every: .milliseconds(100)) { deliveries.count >= count }
     }
 }
 

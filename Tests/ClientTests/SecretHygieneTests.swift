@@ -3,6 +3,7 @@ import Hummingbird
 import IManageClient
 import Testing
 import TokendPolicy
+import TokendTestSupport
 
 @Suite("nothing secret leaks")
 struct SecretHygieneTests {

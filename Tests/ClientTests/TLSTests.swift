@@ -2,6 +2,7 @@ import Foundation
 import IManageClient
 import Testing
 import TokendPolicy
+import TokendTestSupport
 
 @Suite("TLS to iManage")
 struct TLSTests {

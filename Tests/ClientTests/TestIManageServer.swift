@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import Synchronization
+import TokendTestSupport
 
 /// What the test server received: enough to assert on what the client sent.
 struct RecordedRequest: Sendable {
@@ -32,16 +33,15 @@ struct RecordedRequest: Sendable {
 final class TestIManageServer: Sendable {
     typealias Handler = @Sendable (RecordedRequest) async throws -> Response
 
-    let port: Int
     let scheme: String
+    private let server: RunningTestServer
     private let recorded: RequestLog
-    private let task: Task<Void, any Error>
+    var port: Int { server.port }
 
-    private init(port: Int, scheme: String, recorded: RequestLog, task: Task<Void, any Error>) {
-        self.port = port
+    private init(server: RunningTestServer, scheme: String, recorded: RequestLog) {
+        self.server = server
         self.scheme = scheme
         self.recorded = recorded
-        self.task = task
     }
 
     var requests: [RecordedRequest] { recorded.all }
@@ -62,32 +62,19 @@ final class TestIManageServer: Sendable {
         }
         var logger = Logger(label: "test-imanage-server")
         logger.logLevel = .critical
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            responder: responder,
-            server: tls.map { HTTPServerBuilder.testTLS($0) } ?? .http1(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-        let task = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            throw TestServerError.didNotStart
+        let server = try await RunningTestServer.start { onServerRunning in
+            Application(
+                responder: responder,
+                server: tls.map { HTTPServerBuilder.testTLS($0) } ?? .http1(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: onServerRunning,
+                logger: logger)
         }
-        return TestIManageServer(port: port, scheme: tls == nil ? "http" : "https", recorded: log, task: task)
+        return TestIManageServer(server: server, scheme: tls == nil ? "http" : "https", recorded: log)
     }
 
-    func stop() async {
-        task.cancel()
-        _ = try? await task.value
-    }
+    func stop() async { await server.stop() }
 }
-
-enum TestServerError: Error { case didNotStart }
 
 /// The requests a server received, in order.
 final class RequestLog: Sendable {

@@ -4,6 +4,7 @@ import IManageClient
 import NIOCore
 import Testing
 import TokendPolicy
+import TokendTestSupport
 
 @Suite("failures without a usable answer")
 struct TransportFailureTests {
@@ -85,7 +86,7 @@ struct TransportFailureTests {
     }
 
     @Test func aRefusedConnectionNamesTheHost() async throws {
-        let refusing = try RefusingPort()
+        let refusing = try LocalPort()
         let result = try await withClient(shortTimeouts) { client in
             await client.refresh(
                 tokenURL: URL(string: "http://127.0.0.1:\(refusing.port)/auth/oauth2/token")!,

@@ -1,6 +1,7 @@
 import Foundation
 import IManageEmulator
 import Testing
+import TokendTestSupport
 
 @Suite("Authorization-code flow over HTTP")
 struct AuthorizationFlowTests {

@@ -5,6 +5,7 @@ import Logging
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 @testable import TokendEngine
 
 /// A store, an emulator and a refresher wired together over real HTTP on loopback.
@@ -16,14 +17,10 @@ struct RefreshFixture {
     let target: RefreshTarget
 
     static func start(accessTokenLifetime: Int = 60, rotation: Bool = false) async throws -> RefreshFixture {
-        var configuration = EmulatorConfiguration.demo
-        configuration.port = 0
-        configuration.accessTokenLifetime = accessTokenLifetime
-        configuration.rotatesRefreshTokens = rotation
-        let emulator = try await IManageEmulator.start(configuration)
+        let emulator = try await IManageEmulator.startForTest(accessTokenLifetime: accessTokenLifetime) { $0.rotatesRefreshTokens = rotation }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-engine-\(UUID().uuidString)")
         let store = try SQLiteGrantStore(
-            path: directory.appendingPathComponent("tokend.sqlite").path, key: (0..<32).map { _ in .random(in: 0...255) })
+            path: directory.appendingPathComponent("tokend.sqlite").path, key: randomStoreKey())
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 5), logger: Logger(label: "test"))
         let target = RefreshTarget(
@@ -38,14 +35,7 @@ struct RefreshFixture {
         accessTokenLifetime: Int = 60, rotation: Bool = false, _ body: (RefreshFixture) async throws -> T
     ) async throws -> T {
         let fixture = try await start(accessTokenLifetime: accessTokenLifetime, rotation: rotation)
-        do {
-            let result = try await body(fixture)
-            await fixture.stop()
-            return result
-        } catch {
-            await fixture.stop()
-            throw error
-        }
+        return try await withTeardown({ await fixture.stop() }) { try await body(fixture) }
     }
 
     /// A refresher on `clock` (the wall clock if nil) drawing `unitRandom` for jitter and backoff.
@@ -63,14 +53,11 @@ struct RefreshFixture {
     func authorisedLibrary(
         _ library: String = "ACTIVE", refreshTokenLife: TimeInterval = 365 * 86_400, at now: Date = Date()
     ) async throws -> (id: Int64, refreshToken: String) {
-        let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-        let key = GrantKey.library(library, of: "demo")
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: key,
-            identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-            refreshToken: IssuedToken(token: token, issuedAt: now, expiresAt: now.addingTimeInterval(refreshTokenLife)),
-            accessToken: nil, nextRefreshAt: now, message: "authorised by Alice Admin"))
-        return (try #require(try store.record(for: key)).id, token)
+        let token = try emulator.mintRefreshToken()
+        let id = try await store.seed(.seeded(
+            .library(library, of: "demo"), refreshToken: token, refreshLife: refreshTokenLife, nextRefreshAt: now,
+            message: "authorised by Alice Admin", now: now))
+        return (id, token)
     }
 
     func stop() async {

@@ -5,17 +5,15 @@ import Logging
 import Testing
 import TokendConfig
 import TokendPolicy
+import TokendTestSupport
 @testable import TokendStore
 @testable import TokendEngine
 
 /// A running engine over a real store and the emulator, with lifetimes of seconds.
+@dynamicMemberLookup
 struct EngineFixture {
-    let emulator: IManageEmulator
-    let store: SQLiteGrantStore
-    let client: IManageHTTPClient
-    let engine: RefreshEngine
-    let directory: URL
-    let runner: Task<Void, Never>
+    let running: RunningEngine
+    subscript<Part>(dynamicMember part: KeyPath<RunningEngine, Part>) -> Part { running[keyPath: part] }
 
     /// `organisations`: name → client secret (a wrong one makes that organisation's client refused).
     static func start(
@@ -23,47 +21,15 @@ struct EngineFixture {
         refreshSettings: String = "", kind: GrantKind = .library, grants: [(organisation: String, library: String)],
         logger: Logger = Logger(label: "test"), clock: TestClock? = nil, startupRate: Double = 100
     ) async throws -> (EngineFixture, [GrantKey: String]) {
-        var emulatorConfiguration = EmulatorConfiguration.demo
-        emulatorConfiguration.port = 0
-        emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
-        let emulator = try await IManageEmulator.start(emulatorConfiguration)
+        let emulator = try await IManageEmulator.startForTest(accessTokenLifetime: accessTokenLifetime)
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-engine-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
-        var toml = """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "http://127.0.0.1:8080"
-            api_socket = "api.sock"
-            [refresh]
-            minimum_interval_seconds = \(minimumInterval)
-            backoff_initial_seconds = 1
-            backoff_max_seconds = 2
-            startup_refreshes_per_second = \(startupRate)
-            \(refreshSettings)
-
-            """
-        for (name, secret) in organisations.sorted(by: { $0.key < $1.key }) {
-            _ = FileManager.default.createFile(
-                atPath: directory.appendingPathComponent("\(name)-secret").path, contents: Data(secret.utf8),
-                attributes: [.posixPermissions: 0o600])
-            toml += """
-                [[organisation]]
-                name = "\(name)"
-                use_default_configuration = false
-                region = "custom"
-                authorization_url = "\(emulator.baseURL)"
-                token_url = "\(emulator.baseURL)"
-                client_id = "tokend-demo"
-                client_secret_file = "\(name)-secret"
-                customer_id = "1"
-
-                """
-        }
-        let configPath = directory.appendingPathComponent("tokend.toml").path
-        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let directory = try DaemonDirectory("tokend-engine")
+        let key = directory.writeKey()
+        for (name, secret) in organisations { directory.writeSecret("\(name)-secret", secret) }
+        let configPath = try directory.writeConfiguration(TestConfiguration(
+            refresh: TestConfiguration.quickRefresh(
+                minimumInterval: minimumInterval, extra: ["startup_refreshes_per_second = \(startupRate)", refreshSettings]),
+            organisations: organisations.keys.sorted().map { TestOrganisation($0, at: emulator.baseURL, clientSecretFile: "\($0)-secret") }))
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
 
         let store = try SQLiteGrantStore(path: configuration.database, key: key)
@@ -72,41 +38,30 @@ struct EngineFixture {
         let now = TestClock.reading(of: clock)
         var tokens: [GrantKey: String] = [:]
         for grant in grants {
-            let token = try emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
+            let token = try emulator.mintRefreshToken()
             let grantKey = GrantKey(organisation: grant.organisation, kind: kind, subject: grant.library)
             tokens[grantKey] = token
-            try await store.saveAuthorisation(NewAuthorisation(
-                key: grantKey,
-                identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-                refreshToken: IssuedToken(token: token, issuedAt: now(), expiresAt: now().addingTimeInterval(86_400)),
-                accessToken: nil, nextRefreshAt: now().addingTimeInterval(-1), message: "authorised"))
+            try await store.saveAuthorisation(.seeded(
+                grantKey, refreshToken: token, refreshLife: 86_400, nextRefreshAt: now().addingTimeInterval(-1), now: now()))
         }
-        let client = try IManageHTTPClient(
-            settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 3), logger: Logger(label: "test"))
-        let engine = RefreshEngine(
-            configuration: configuration, store: store, client: client, owner: "daemon:test", logger: logger, now: now)
-        try await engine.start()
-        let runner = Task { await engine.run() }
-        return (EngineFixture(emulator: emulator, store: store, client: client, engine: engine, directory: directory, runner: runner), tokens)
+        let running = try await RunningEngine.start(
+            configuration: configuration, store: store, emulator: emulator, directory: directory.url, requestTimeout: 3, logger: logger,
+            clientLogger: Logger(label: "test"), now: now)
+        return (EngineFixture(running: running), tokens)
     }
 
-    func status(_ key: GrantKey) throws -> GrantStatus? { try store.record(for: key)?.status }
+    func status(_ key: GrantKey) throws -> GrantStatus? { try running.store.record(for: key)?.status }
 
     /// Waits until `condition` holds, polling every 50 ms, for at most `seconds`.
     func wait(upTo seconds: Double, until condition: () throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
+        try await eventually(upTo: seconds, condition)
     }
 
     /// Wakes the scheduler after a test moved its clock: its timer runs in real time, armed for each
     /// deadline as it was when set, so a moved clock alone wakes nothing. Every entry due on the moved
     /// clock is handed out; the entry used to wake it (-1) is no grant and is dropped.
     func tick() {
-        engine.schedule(-1, at: .distantPast)
+        running.engine.schedule(-1, at: .distantPast)
     }
 
     /// On a test clock: moves it to 1 ms after `moment` (a stored date read back may be a little earlier
@@ -116,7 +71,7 @@ struct EngineFixture {
         clock.set(moment.addingTimeInterval(0.001))
         tick()
         return try await wait(upTo: 10) {
-            guard let record = try store.record(for: key), record.inFlightSince == nil else { return false }
+            guard let record = try running.store.record(for: key), record.inFlightSince == nil else { return false }
             let last = [record.lastAttemptAt, record.lastRefreshAt].compactMap { $0 }.max()
             return last.map { abs($0.timeIntervalSince(clock.now)) < 0.001 } == true
         }
@@ -125,23 +80,10 @@ struct EngineFixture {
     /// Runs `body`, then stops the fixture before returning, also when `body` throws: teardown is
     /// awaited, so nothing of this test runs on into the next.
     func closing<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            let result = try await body()
-            await stop()
-            return result
-        } catch {
-            await stop()
-            throw error
-        }
+        try await withTeardown({ await stop() }, body)
     }
 
-    func stop() async {
-        engine.stop()
-        await runner.value
-        await client.shutdown()
-        await emulator.stop()
-        try? FileManager.default.removeItem(at: directory)
-    }
+    func stop() async { await running.stop() }
 }
 
 @Suite("The refresh engine over real HTTP, with lifetimes of seconds", .serialized)
@@ -428,12 +370,8 @@ struct RefreshEngineTests {
         let disabled = try await fixture.wait(upTo: 3) { try fixture.status(active) == .disabled }
 
         // A grant stored by another process (import) while the daemon runs.
-        let token = try fixture.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-        try await fixture.store.saveAuthorisation(NewAuthorisation(
-            key: archive,
-            identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-            refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
-            accessToken: nil, nextRefreshAt: Date(), message: "imported"))
+        try await fixture.store.saveAuthorisation(.seeded(
+            archive, refreshToken: try fixture.emulator.mintRefreshToken(), refreshLife: 86_400, nextRefreshAt: Date(), message: "imported"))
         try enabledText.write(toFile: configPath, atomically: true, encoding: .utf8)
         try await fixture.engine.reload(try TokendConfiguration.load(path: configPath, environment: [:]))
         let back = try await fixture.wait(upTo: 4) {

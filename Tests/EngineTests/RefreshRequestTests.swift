@@ -3,6 +3,7 @@ import IManageEmulator
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 @testable import TokendEngine
 
 @Suite("Refresh on request, revoke, and scheduling a grant stored by another process", .serialized)
@@ -95,16 +96,13 @@ struct RefreshRequestTests {
             #expect(try await fixture.engine.revoke(key, message: "again") == nil)
 
             let imported = GrantKey.library("RECORDS", of: "demo")
-            let token = try fixture.emulator.mintGrants(user: "ALICE", clientID: "tokend-demo", count: 1)[0]
-            try await fixture.store.saveAuthorisation(NewAuthorisation(
-                key: imported,
-                identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
-                refreshToken: IssuedToken(token: token, issuedAt: Date(), expiresAt: Date().addingTimeInterval(86_400)),
-                accessToken: nil, nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
-            let at = try #require(try fixture.engine.scheduleStored(imported))
+            try await fixture.store.saveAuthorisation(.seeded(
+                imported, refreshToken: try fixture.emulator.mintRefreshToken(), refreshLife: 86_400,
+                nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
+            let at = try #require(try await fixture.engine.scheduleStored(imported))
             #expect(at.timeIntervalSinceNow < 1)
             #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: imported)?.accessToken != nil })
-            #expect(try fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
+            #expect(try await fixture.engine.scheduleStored(.library("NOPE", of: "demo")) == nil)
         }
     }
 }

@@ -1,38 +1,11 @@
 import Foundation
 import IManageEmulator
 import Logging
-import Synchronization
 import Testing
 import TokendPolicy
+import TokendTestSupport
 @testable import TokendStore
 @testable import TokendEngine
-
-/// Log messages kept in memory, to count what the engine said.
-final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
-
-    var logger: Logger { logger(level: .info) }
-
-    func logger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "test") { _ in Handler(lines: self, logLevel: level) }
-        logger.logLevel = level
-        return logger
-    }
-
-    struct Handler: LogHandler {
-        let lines: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            lines.lines.withLock { $0.append("\(event.level) \(event.message)") }
-        }
-    }
-}
 
 /// Found by the fault matrix: with the disk full, every grant logged an error every backoff step
 /// (a thousand grants would flood the journal), always after the same short delay.
@@ -42,7 +15,7 @@ struct UnwritableStoreTests {
     /// sleeping through two refresh periods.
     @Test("nothing is sent, the trouble is said once, and refreshing resumes (said once) when writes work again")
     func heldBackAndSaidOnce() async throws {
-        let logs = LogLines()
+        let logs = LogCapture(lines: .levelAndMessage)
         let keys = ["ACTIVE", "ARCHIVE"].map { GrantKey.library($0, of: "demo") }
         let clock = TestClock(Date())
         let (fixture, _) = try await EngineFixture.start(

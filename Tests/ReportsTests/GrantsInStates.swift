@@ -1,6 +1,7 @@
 import Foundation
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 /// A real database holding grants in the states a report must tell apart, written the way the
 /// daemon writes them (authorisation, then refresh outcomes), at a fixed `now`.
@@ -16,18 +17,15 @@ struct GrantsInStates {
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }
 
-    static let bob = AuthorisedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob Baker", customerID: "1")
-    static let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
+    static let bob = AuthorisedIdentity.bob
+    static let alice = AuthorisedIdentity.alice
 
     /// An authorised grant whose access token has 30 minutes and whose refresh token has `refreshDaysLeft` days.
     @discardableResult
     func authorised(_ key: GrantKey, by identity: AuthorisedIdentity = alice, refreshDaysLeft: Double = 300) async throws -> Int64 {
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: key, identity: identity,
-            refreshToken: IssuedToken(token: "rt-\(key.subject)", issuedAt: now, expiresAt: now.addingTimeInterval(refreshDaysLeft * 86_400)),
-            accessToken: IssuedToken(token: "at-\(key.subject)", issuedAt: now, expiresAt: now.addingTimeInterval(1800)),
-            nextRefreshAt: now.addingTimeInterval(900), message: "authorised by \(identity.name)"), now: now)
-        return try store.record(for: key)!.id
+        try await store.seed(.seeded(
+            key, by: identity, refreshToken: "rt-\(key.subject)", refreshLife: refreshDaysLeft * 86_400, accessToken: "at-\(key.subject)",
+            nextRefreshAt: now.addingTimeInterval(900), message: "authorised by \(identity.name)", now: now), now: now)
     }
 
     /// An authorised grant that then got `status` with `failure`, as a refresh outcome writes it.

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 import TokendPolicy
+import TokendTestSupport
 @testable import TokendStore
 
 @Suite("Encrypted grant store")
@@ -127,7 +128,7 @@ struct GrantStoreTests {
         let reader = try db.open(.readOnly)
         let record = try #require(try reader.record(for: key))
         #expect(record.status == .authorized)
-        #expect(record.authorisedBy == alice)
+        #expect(record.authorisedBy == .alice)
         #expect(record.accessExpiresAt == now.addingTimeInterval(1800))
         #expect(record.nextRefreshAt == now.addingTimeInterval(900))
         #expect(record.refreshTokenExpiresAt == now.addingTimeInterval(365 * 86_400))

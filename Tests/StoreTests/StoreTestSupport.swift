@@ -1,5 +1,6 @@
 import Foundation
 import TokendPolicy
+import TokendTestSupport
 @testable import TokendStore
 
 /// A fresh database file in its own temporary directory, removed by `cleanUp()`.
@@ -36,12 +37,7 @@ struct TemporaryDatabase {
     }
 }
 
-let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
-
+/// Alice's authorisation of `key` at `now`: refresh token of a year, access token of 30 minutes, next refresh in 15.
 func authorisation(_ key: GrantKey, refresh: String, access: String, now: Date = Date()) -> NewAuthorisation {
-    NewAuthorisation(
-        key: key, identity: alice,
-        refreshToken: IssuedToken(token: refresh, issuedAt: now, expiresAt: now.addingTimeInterval(365 * 86_400)),
-        accessToken: IssuedToken(token: access, issuedAt: now, expiresAt: now.addingTimeInterval(1800)),
-        nextRefreshAt: now.addingTimeInterval(900), message: "authorised by Alice Admin")
+    .seeded(key, refreshToken: refresh, accessToken: access, nextRefreshAt: now.addingTimeInterval(900), message: "authorised by Alice Admin", now: now)
 }

@@ -3,6 +3,7 @@ import IManageEmulator
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     /// Every error a person can meet in the flows gives a page that says what happened and what to

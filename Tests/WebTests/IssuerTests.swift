@@ -2,6 +2,7 @@ import Foundation
 import IManageEmulator
 import Testing
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     /// The mix-up defence of RFC 9207: an authorization response naming another server as its

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     @Suite("Safety of the pages: headers, cookies, CSRF, no secrets", .serialized)

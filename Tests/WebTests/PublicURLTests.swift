@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     /// What the README promises of the pages that depends on the setup around them: an iManage

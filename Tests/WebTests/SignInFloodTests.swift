@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import Testing
 import TokendStore
+import TokendTestSupport
 @testable import TokendWeb
 
 extension WebPageTests {
@@ -39,7 +40,7 @@ extension WebPageTests {
                         group.addTask {
                             var redirects = 0
                             for _ in stride(from: lane, to: Self.startsOverHTTP, by: lanes) {
-                                let response = try await webTestHTTPClient.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+                                let response = try await testHTTPClient.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
                                 _ = try await response.body.collect(upTo: 64 * 1024)
                                 if response.status.code == 303 { redirects += 1 }
                             }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     /// The organisation `demo` is iManage customer 1; ADMIN2 (NRTADMIN of customer 2's own ACTIVE)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     @Suite("The Tracker library authorization page, end to end over HTTP", .serialized)

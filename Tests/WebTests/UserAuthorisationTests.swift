@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 
 extension WebPageTests {
     @Suite("A person's own authorisation, end to end over HTTP", .serialized)

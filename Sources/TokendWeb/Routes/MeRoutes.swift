@@ -15,7 +15,7 @@ struct MeRoutes: Sendable {
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 let query = (try? FormCoding.parse(request.uri.query ?? "")) ?? [:]
-                return try show(organisation: name, session: environment.session(request, kind: .me, organisation: name),
+                return try await show(organisation: name, session: environment.session(request, kind: .me, organisation: name),
                                 justAuthorised: query["authorised"] == "1")
             }
         }
@@ -24,7 +24,7 @@ struct MeRoutes: Sendable {
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 guard let session = environment.session(request, kind: .me, organisation: name) else {
-                    return try show(organisation: name, session: nil, justAuthorised: false)
+                    return try await show(organisation: name, session: nil, justAuthorised: false)
                 }
                 return confirmDisconnect(session)
             }
@@ -41,7 +41,7 @@ struct MeRoutes: Sendable {
         }
     }
 
-    private func show(organisation: String, session: WebSession?, justAuthorised: Bool) throws(WebFailure) -> Response {
+    private func show(organisation: String, session: WebSession?, justAuthorised: Bool) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(organisation)
         guard let session else {
             let body = """
@@ -52,10 +52,11 @@ struct MeRoutes: Sendable {
             return PageRenderer.response(PageRenderer.page(title: "Your iManage authorisation", organisation: organisation, body: body))
         }
         let record: GrantRecord?
-        do { record = try environment.store.record(for: .user(session.userID, of: organisation)) } catch { throw WebFailure.internalError }
+        do { record = try await environment.store.record(for: .user(session.userID, of: organisation)) } catch { throw WebFailure.internalError }
         let now = environment.now()
         var body: String
         if let record {
+            let status = environment.shownStatus(of: record)
             let name = record.authorisedBy?.name ?? session.name
             body = justAuthorised
                 ? "<h1>Authorised as \(HTML.escape(name))</h1>\n<div class=\"notice notice-ok\"><p>Your iManage account is authorised. This service now refreshes your access on its own; you do not need to sign in again.</p></div>"
@@ -64,18 +65,20 @@ struct MeRoutes: Sendable {
 
                 <dl class="facts">
                 <dt>Signed in as</dt><dd>\(HTML.escape(name)) (\(HTML.escape(record.authorisedBy?.email ?? session.email)), iManage id \(HTML.escape(session.userID)))</dd>
-                <dt>Status</dt><dd>\(record.status.badge)</dd>
+                <dt>Status</dt><dd>\(status.badge)</dd>
                 <dt>Access valid until</dt><dd>\(HTML.escape(TimeText.describe(record.accessExpiresAt, now: now)))</dd>
                 <dt>Next refresh</dt><dd>\(HTML.escape(TimeText.describe(record.nextRefreshAt, now: now)))</dd>
                 <dt>Last refresh</dt><dd>\(HTML.escape(TimeText.describe(record.lastRefreshAt, now: now)))</dd>
                 <dt>Authorisation lasts until</dt><dd>\(HTML.escape(TimeText.describe(record.refreshTokenExpiresAt, now: now)))</dd>
                 </dl>
                 """
-            if let error = record.lastError, record.status != .authorized {
+            if let error = record.lastError, status != .authorized {
                 body += "\n<div class=\"notice notice-error\"><p>Last problem: \(HTML.escape(error))</p></div>"
             }
-            if record.status.severity == .critical {
+            if GrantAdvice.waitsForAPerson(status) {
                 body += "\n<p>This authorisation needs you: authorise again to restore it.</p>"
+            } else if status.severity == .critical {
+                body += "\n<p>\(HTML.escape(Self.sentence(GrantAdvice.whatToDo(status, record.key))))</p>"
             }
         } else {
             body = """
@@ -96,6 +99,12 @@ struct MeRoutes: Sendable {
         }
         body += "\n</div>"
         return PageRenderer.response(PageRenderer.page(title: "Your iManage authorisation", organisation: organisation, body: body))
+    }
+
+    /// "the access token ran out…" as a sentence: capitalised, with a full stop.
+    static func sentence(_ text: String) -> String {
+        guard let first = text.first else { return text }
+        return first.uppercased() + text.dropFirst() + (text.hasSuffix(".") ? "" : ".")
     }
 
     /// The confirmation step of Disconnect: what it does, the button that does it, and a way back.

@@ -15,7 +15,7 @@ struct TrackerRoutes: Sendable {
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name)
                 let query = (try? FormCoding.parse(request.uri.query ?? "")) ?? [:]
-                return try show(organisation: name, session: environment.session(request, kind: .tracker, organisation: name), query: query)
+                return try await show(organisation: name, session: environment.session(request, kind: .tracker, organisation: name), query: query)
             }
         }
         router.get("/organisations/:org/tracker/sign-in") { request, context in
@@ -111,7 +111,7 @@ struct TrackerRoutes: Sendable {
             && !text.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } == true })
     }
 
-    private func show(organisation: String, session: WebSession?, query: [String: String]) throws(WebFailure) -> Response {
+    private func show(organisation: String, session: WebSession?, query: [String: String]) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(organisation)
         let title = "Library authorization"
         guard let session else {
@@ -143,9 +143,9 @@ struct TrackerRoutes: Sendable {
             """
         for library in session.libraries {
             let record: GrantRecord?
-            do { record = try environment.store.record(for: .library(library, of: organisation)) } catch { throw WebFailure.internalError }
+            do { record = try await environment.store.record(for: .library(library, of: organisation)) } catch { throw WebFailure.internalError }
             let libraryPath = "\(base)/tracker/libraries/\(FormCoding.escape(library))"
-            let status = record.map(\.status) ?? .unauthorized
+            let status = record.map { environment.shownStatus(of: $0) } ?? .unauthorized
             let authorisedBy = record?.authorisedBy.map { "\(HTML.escape($0.name))<br><span class=\"muted\">\(HTML.escape($0.email))</span>" } ?? "—"
             var actions = """
                 <form class="authorise" method="post" action="\(HTML.escape(libraryPath))/authorise">\(HTML.csrfField(session.csrf))<input type="email" name="email" required aria-label="Email of the NRTADMIN who authorizes \(HTML.escape(library))" value="\(HTML.escape(session.email))"><button type="submit">Authorize</button></form>

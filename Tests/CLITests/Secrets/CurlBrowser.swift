@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// A browser made of curl and a cookie jar file (curl honours the cookies' paths), for the
 /// daemon's pages and the emulator's sign-in page. Redirects are followed by the test. Every
@@ -39,7 +40,7 @@ struct CurlBrowser {
     func signInAtIManage(_ redirect: HTTPExchange, email: String, password: String) async throws -> String {
         let authorize = try #require(redirect.location, "expected a redirect to iManage, got HTTP \(redirect.status)")
         let page = try await get(authorize)
-        let fields = hiddenInputs(in: page.body) + [("email", email), ("password", password), ("action", "sign_in")]
+        let fields = hiddenFields(in: page.body) + [("email", email), ("password", password), ("action", "sign_in")]
         let signedIn = try await post(session.emulatorBase + "/auth/oauth2/authorize", fields)
         let back = try #require(signedIn.location, "iManage did not send the browser back: HTTP \(signedIn.status)")
         #expect(back.hasPrefix(session.webBase + "/oauth/callback?"))
@@ -49,17 +50,6 @@ struct CurlBrowser {
     /// The CSRF token of a page of the daemon.
     func csrf(on path: String) async throws -> String {
         let page = try await get(session.webBase + path)
-        return try #require(hiddenInputs(in: page.body).first { $0.0 == "csrf" }?.1, "no CSRF field on \(path)")
+        return try #require(hiddenFields(in: page.body).first { $0.0 == "csrf" }?.1, "no CSRF field on \(path)")
     }
-}
-
-/// The name/value pairs of `<input type="hidden">` fields, HTML entities decoded.
-func hiddenInputs(in page: String) -> [(String, String)] {
-    let pattern = #/<input type="hidden" name="([^"]*)" value="([^"]*)">/#
-    let unescape = { (text: Substring) in
-        String(text).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&amp;", with: "&")
-    }
-    return page.matches(of: pattern).map { (unescape($0.1), unescape($0.2)) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendTestSupport
 
 /// A whole session of the real binaries for the secrets test: the emulator as a process that
 /// records every secret it issues (`--record-secrets`, rotation on), two organisations (`acme`
@@ -30,29 +31,18 @@ final class SecretSession {
     private(set) var allowedCarriers: [(place: String, text: String)] = []
 
     init() async throws {
-        directory = URL(fileURLWithPath: "/tmp/tokend-sec-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, 0o700)  // private to the daemon's user: the API socket needs no group here
-        emulator = Process()
-        emulator.executableURL = TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator")
+        let files = try DaemonDirectory("tokend-sec", forSockets: true, mode: 0o700)  // private to the daemon's user: the API socket needs no group here
+        directory = files.url
         // Access tokens of 300 s: nothing refreshes by itself during the session; the test drives
         // every refresh with `imanage-tokend refresh`, so each fault meets the grant meant for it.
-        emulator.arguments = ["--port", "0", "--access-token-lifetime", "300", "--rotation", "--record-secrets"]
-        let output = Pipe()
-        emulator.standardOutput = output
-        emulator.standardError = Pipe()
-        try emulator.run()
-        emulatorBase = try await EmulatorProcess.address(from: output.fileHandleForReading, of: emulator, upTo: 20)
-        webBase = "http://127.0.0.1:\(try freeLoopbackPort())"
+        let started = try await EmulatorProcess.start(["--access-token-lifetime", "300", "--rotation", "--record-secrets"])
+        emulator = started.process
+        emulatorBase = started.base
+        webBase = "http://127.0.0.1:\(try LocalPort.free())"
 
-        _ = FileManager.default.createFile(
-            atPath: directory.appendingPathComponent("token.key").path, contents: encryptionKey,
-            attributes: [.posixPermissions: 0o600])
-        for (file, secret) in [("client-secret", Self.clientSecret), ("refused-secret", wrongClientSecret)] {
-            _ = FileManager.default.createFile(
-                atPath: directory.appendingPathComponent(file).path, contents: Data(secret.utf8),
-                attributes: [.posixPermissions: 0o600])
-        }
+        files.write("token.key", encryptionKey)
+        files.writeSecret("client-secret", Self.clientSecret)
+        files.writeSecret("refused-secret", wrongClientSecret)
         try writeConfiguration(betaSecretFile: "client-secret")
     }
 
@@ -66,36 +56,13 @@ final class SecretSession {
     /// The configuration; `beta`'s client secret file is the one named, and `betaExtra` is added
     /// to its table as written.
     func writeConfiguration(betaSecretFile: String, betaExtra: String = "") throws {
-        var toml = """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "\(webBase)"
-            listen = "\(webBase.dropFirst("http://".count))"
-            api_socket = "api.sock"
-            [refresh]
-            minimum_interval_seconds = 0.2
-            backoff_initial_seconds = 1
-            backoff_max_seconds = 2
-            retry_after_max_seconds = 2
-            nrtadmin_check_hours = 0.0001
-
-            """
-        for (name, secretFile) in [("acme", "client-secret"), ("beta", betaSecretFile)] {
-            toml += """
-                [[organisation]]
-                name = "\(name)"
-                use_default_configuration = false
-                region = "custom"
-                authorization_url = "\(emulatorBase)"
-                token_url = "\(emulatorBase)"
-                client_id = "tokend-demo"
-                client_secret_file = "\(secretFile)"
-                customer_id = "1"
-                \(name == "beta" ? betaExtra : "")
-
-                """
-        }
-        try toml.write(toFile: config, atomically: true, encoding: .utf8)
+        let refresh = TestConfiguration.quickRefresh(minimumInterval: 0.2, extra: ["retry_after_max_seconds = 2", "nrtadmin_check_hours = 0.0001"])
+        let organisations = [
+            TestOrganisation("acme", at: emulatorBase, clientSecretFile: "client-secret"),
+            TestOrganisation("beta", at: emulatorBase, clientSecretFile: betaSecretFile, extra: betaExtra),
+        ]
+        try TestConfiguration(publicURL: webBase, listen: String(webBase.dropFirst("http://".count)), refresh: refresh, organisations: organisations)
+            .text.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
     // MARK: Outputs
@@ -244,27 +211,7 @@ func waitUntil(
     _ what: String, upTo seconds: Double, sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
+    if try await eventually(upTo: seconds, every: .milliseconds(100), condition) { return }
     Issue.record("timed out after \(seconds) s waiting until \(what)", sourceLocation: sourceLocation)
     throw CancellationError()
-}
-
-/// A loopback port nothing listens on now (the kernel's pick for a socket bound to port 0).
-func freeLoopbackPort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-    }
-    guard bound else { throw POSIXError(.EADDRINUSE) }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

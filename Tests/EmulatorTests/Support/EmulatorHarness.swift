@@ -4,11 +4,7 @@ import IManageEmulator
 import NIOCore
 import NIOHTTP1
 import Testing
-
-/// One HTTP client for all tests; it never follows redirects, so tests see the 302s.
-let testHTTPClient = HTTPClient(
-    eventLoopGroupProvider: .singleton,
-    configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+import TokendTestSupport
 
 /// What came back from the emulator.
 struct HTTPAnswer: Sendable {
@@ -143,42 +139,7 @@ func withEmulator(
     _ configuration: EmulatorConfiguration = .demo, _ body: (Harness) async throws -> Void
 ) async throws {
     let emulator = try await IManageEmulator.start(configuration)
-    do {
-        try await body(Harness(emulator: emulator))
-    } catch {
-        await emulator.stop()
-        throw error
-    }
-    await emulator.stop()
-}
-
-func formEncode(_ fields: [(String, String)]) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return fields.map { name, value in
-        let encodedName = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name
-        let encodedValue = value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-        return "\(encodedName)=\(encodedValue)"
-    }.joined(separator: "&")
-}
-
-/// The query parameters of a URL, decoded.
-func queryItems(of url: String) -> [String: String] {
-    var result: [String: String] = [:]
-    for item in URLComponents(string: url)?.queryItems ?? [] { result[item.name] = item.value ?? "" }
-    return result
-}
-
-/// The name/value pairs of `<input type="hidden">` fields in a page, HTML entities decoded.
-func hiddenFields(in page: String) -> [(String, String)] {
-    let pattern = #/<input type="hidden" name="([^"]*)" value="([^"]*)">/#
-    return page.matches(of: pattern).map { (unescapeHTML(String($0.1)), unescapeHTML(String($0.2))) }
-}
-
-func unescapeHTML(_ text: String) -> String {
-    text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-        .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-        .replacingOccurrences(of: "&amp;", with: "&")
+    try await withTeardown({ await emulator.stop() }) { try await body(Harness(emulator: emulator)) }
 }
 
 /// A PKCE verifier and its S256 challenge, computed independently of the emulator's code.

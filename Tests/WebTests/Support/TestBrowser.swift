@@ -4,11 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
-
-/// One HTTP client for all tests; it never follows redirects, so tests follow them by hand.
-let webTestHTTPClient = HTTPClient(
-    eventLoopGroupProvider: .singleton,
-    configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+import TokendTestSupport
 
 /// What came back.
 struct PageAnswer: Sendable {
@@ -73,7 +69,7 @@ final class TestBrowser: Sendable {
             request.body = .bytes(ByteBuffer(string: body))
         }
         if let origin { request.headers.add(name: "Origin", value: origin) }
-        let response = try await webTestHTTPClient.execute(request, timeout: .seconds(30))
+        let response = try await testHTTPClient.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 4 * 1024 * 1024)
         let answer = PageAnswer(url: url, status: Int(response.status.code), headers: response.headers, body: String(buffer: buffer))
         jar.withLock { jar in
@@ -92,37 +88,4 @@ final class TestBrowser: Sendable {
         seen.withLock { $0.append(answer) }
         return answer
     }
-}
-
-func formEncode(_ fields: [(String, String)]) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return fields.map { name, value in
-        "\(name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
-    }.joined(separator: "&")
-}
-
-/// The query parameters of a URL, decoded.
-func queryItems(of url: String) -> [String: String] {
-    var result: [String: String] = [:]
-    for item in URLComponents(string: url)?.queryItems ?? [] { result[item.name] = item.value ?? "" }
-    return result
-}
-
-/// The name/value pairs of `<input type="hidden">` fields in a page, HTML entities decoded.
-func hiddenFields(in page: String) -> [(String, String)] {
-    let pattern = #/<input type="hidden" name="([^"]*)" value="([^"]*)">/#
-    return page.matches(of: pattern).map { (unescapeHTML(String($0.1)), unescapeHTML(String($0.2))) }
-}
-
-func unescapeHTML(_ text: String) -> String {
-    text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-        .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-        .replacingOccurrences(of: "&amp;", with: "&")
-}
-
-/// The text of a page without tags, whitespace collapsed, entities decoded: what a person reads.
-func visibleText(_ html: String) -> String {
-    let withoutTags = html.replacing(#/<[^>]*>/#, with: " ")
-    return unescapeHTML(withoutTags).split(whereSeparator: \.isWhitespace).joined(separator: " ")
 }

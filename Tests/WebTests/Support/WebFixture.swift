@@ -8,6 +8,7 @@ import TokendConfig
 import TokendEngine
 import TokendPolicy
 import TokendStore
+import TokendTestSupport
 import TokendWeb
 
 /// A clock the tests can move forward (to expire a `state` without waiting).
@@ -21,19 +22,16 @@ final class TestClock: Sendable {
 /// emulator (which insists on PKCE, so every flow proves the daemon sends it right).
 ///
 /// Organisations: `demo` (working), `off` (enabled = false), `wrong` (a refused client secret).
+@dynamicMemberLookup
 struct WebFixture {
-    let emulator: IManageEmulator
-    let store: SQLiteGrantStore
-    let client: IManageHTTPClient
-    let engine: RefreshEngine
-    let runner: Task<Void, Never>
+    let running: RunningEngine
     let web: TokendWebServer
     let clock: TestClock
-    let directory: URL
     /// The configuration's `public_url`: where iManage sends the browser back to.
     let publicURL: String
 
     var base: String { "http://127.0.0.1:\(web.port)" }
+    subscript<Part>(dynamicMember part: KeyPath<RunningEngine, Part>) -> Part { running[keyPath: part] }
 
     /// - Parameters:
     ///   - publicURL: the `public_url` (the pages themselves are served over http on a kernel-chosen port).
@@ -42,84 +40,47 @@ struct WebFixture {
         accessTokenLifetime: Int = 1800, pkce: Bool = true, issuer: EmulatorConfiguration.IssuerParameter = .none,
         publicURL: String = "http://127.0.0.1:8080", issueRefreshTokens: Bool = true
     ) async throws -> WebFixture {
-        var emulatorConfiguration = EmulatorConfiguration.demo(customers: 2)  // customer 2 tries to get in: TenantWebTests
-        emulatorConfiguration.clients = emulatorConfiguration.clients.map {
-            var client = $0
-            client.issueRefreshTokens = issueRefreshTokens
-            return client
+        // customer 2 tries to get in: TenantWebTests
+        let emulator = try await IManageEmulator.startForTest(.demo(customers: 2), accessTokenLifetime: accessTokenLifetime) {
+            $0.clients = $0.clients.map {
+                var client = $0
+                client.issueRefreshTokens = issueRefreshTokens
+                return client
+            }
+            $0.requirePKCE = pkce
+            $0.issuerParameter = issuer
         }
-        emulatorConfiguration.accessTokenLifetime = accessTokenLifetime
-        emulatorConfiguration.requirePKCE = pkce
-        emulatorConfiguration.issuerParameter = issuer
-        let emulator = try await IManageEmulator.start(emulatorConfiguration)
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-web-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(
-            atPath: directory.appendingPathComponent("token.key").path, contents: Data(key), attributes: [.posixPermissions: 0o600])
-        for (file, secret) in [("good-secret", "demo-secret"), ("bad-secret", "not-the-secret")] {
-            _ = FileManager.default.createFile(
-                atPath: directory.appendingPathComponent(file).path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        let directory = try DaemonDirectory("tokend-web")
+        let key = directory.writeKey()
+        directory.writeSecret("good-secret", "demo-secret")
+        directory.writeSecret("bad-secret", "not-the-secret")
+        let organisations = [("demo", true, "good-secret"), ("off", false, "good-secret"), ("wrong", true, "bad-secret")].map { name, enabled, secret in
+            TestOrganisation(name, at: emulator.baseURL, clientSecretFile: secret, enabled: enabled, pkce: pkce)
         }
-        var toml = """
-            database = "tokend.sqlite"
-            key_file = "token.key"
-            public_url = "\(publicURL)"
-            api_socket = "api.sock"
-            [refresh]
-            minimum_interval_seconds = 0.5
-            backoff_initial_seconds = 1
-            backoff_max_seconds = 2
-
-            """
-        for (name, enabled, secret) in [("demo", true, "good-secret"), ("off", false, "good-secret"), ("wrong", true, "bad-secret")] {
-            toml += """
-                [[organisation]]
-                name = "\(name)"
-                enabled = \(enabled)
-                use_default_configuration = false
-                region = "custom"
-                authorization_url = "\(emulator.baseURL)"
-                token_url = "\(emulator.baseURL)"
-                client_id = "tokend-demo"
-                client_secret_file = "\(secret)"
-                pkce = \(pkce)
-                customer_id = "1"
-
-                """
-        }
-        let configPath = directory.appendingPathComponent("tokend.toml").path
-        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let configPath = try directory.writeConfiguration(TestConfiguration(
+            publicURL: publicURL, refresh: TestConfiguration.quickRefresh(), organisations: organisations))
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
 
         let store = try SQLiteGrantStore(path: configuration.database, key: key)
         var logger = Logger(label: "web-test")
         logger.logLevel = .warning
-        let client = try IManageHTTPClient(settings: IManageClientSettings(connectTimeout: 2, requestTimeout: 5), logger: logger)
-        let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:test", logger: logger)
-        try await engine.start()
-        let runner = Task { await engine.run() }
+        let running = try await RunningEngine.start(
+            configuration: configuration, store: store, emulator: emulator, directory: directory.url, requestTimeout: 5, logger: logger)
         let clock = TestClock()
         let web = try await TokendWebServer.start(
-            configuration: configuration, store: store, client: client, engine: engine, logger: logger,
+            configuration: configuration, store: store, client: running.client, engine: running.engine, logger: logger,
             listen: ListenAddress(host: "127.0.0.1", port: 0), now: { clock.now })
-        return WebFixture(
-            emulator: emulator, store: store, client: client, engine: engine, runner: runner, web: web, clock: clock,
-            directory: directory, publicURL: publicURL)
+        return WebFixture(running: running, web: web, clock: clock, publicURL: publicURL)
     }
 
     func stop() async {
         await web.stop()
-        engine.stop()
-        await runner.value
-        await client.shutdown()
-        await emulator.stop()
-        try? FileManager.default.removeItem(at: directory)
+        await running.stop()
     }
 
     /// Every grant stored, of every organisation.
-    func grants() throws -> [GrantRecord] { try store.records() }
+    func grants() throws -> [GrantRecord] { try running.store.records() }
 
     // MARK: Going through iManage like a browser
 
@@ -132,11 +93,11 @@ struct WebFixture {
     ) async throws -> String {
         #expect(redirect.status == 303, "expected a redirect to iManage, got \(redirect.status): \(visibleText(redirect.body))", sourceLocation: sourceLocation)
         let authorize = try #require(redirect.location, sourceLocation: sourceLocation)
-        #expect(authorize.hasPrefix(emulator.baseURL + "/auth/oauth2/authorize?"), sourceLocation: sourceLocation)
+        #expect(authorize.hasPrefix(running.emulator.baseURL + "/auth/oauth2/authorize?"), sourceLocation: sourceLocation)
         let signInPage = try await browser.get(authorize)
         #expect(signInPage.status == 200, "sign-in page: \(visibleText(signInPage.body))", sourceLocation: sourceLocation)
         let fields = hiddenFields(in: signInPage.body) + [("email", email), ("password", password), ("action", action)]
-        let signedIn = try await browser.post(emulator.baseURL + "/auth/oauth2/authorize", fields)
+        let signedIn = try await browser.post(running.emulator.baseURL + "/auth/oauth2/authorize", fields)
         #expect(signedIn.status == 302, "sign-in: \(visibleText(signedIn.body))", sourceLocation: sourceLocation)
         let back = try #require(signedIn.location, sourceLocation: sourceLocation)
         #expect(back.hasPrefix(publicURL + "/oauth/callback?"), sourceLocation: sourceLocation)
@@ -205,11 +166,5 @@ func withWebFixture(
 ) async throws {
     let fixture = try await WebFixture.start(
         accessTokenLifetime: accessTokenLifetime, pkce: pkce, issuer: issuer, publicURL: publicURL, issueRefreshTokens: issueRefreshTokens)
-    do {
-        try await body(fixture)
-    } catch {
-        await fixture.stop()
-        throw error
-    }
-    await fixture.stop()
+    try await withTeardown({ await fixture.stop() }) { try await body(fixture) }
 }

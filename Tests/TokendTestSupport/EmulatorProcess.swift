@@ -1,16 +1,15 @@
 import Dispatch
 import Foundation
 import Synchronization
-import Testing
 
 /// The `imanage-emulator` binary as a child process, on a port the kernel picks (`--port 0`):
 /// its address comes from the banner it prints, read for a bounded time.
-enum EmulatorProcess {
-    static var binary: URL { TokendProcess.binary.deletingLastPathComponent().appendingPathComponent("imanage-emulator") }
+public enum EmulatorProcess {
+    public static var binary: URL { BuiltProduct.url("imanage-emulator") }
 
     /// Starts the emulator with `arguments` (without `--port`) and returns it with its base URL.
     /// Fails, with the emulator stopped, when no banner came within `seconds`.
-    static func start(_ arguments: [String], upTo seconds: Double = 20) async throws -> (process: Process, base: String) {
+    public static func start(_ arguments: [String], upTo seconds: Double = 20) async throws -> (process: Process, base: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--port", "0"] + arguments
@@ -23,8 +22,8 @@ enum EmulatorProcess {
     }
 
     /// Reads the emulator's "listening on URL" banner from `handle`; after `seconds` without it the
-    /// process is stopped (which ends the read) and the test fails with what was printed.
-    static func address(from handle: FileHandle, of process: Process, upTo seconds: Double) async throws -> String {
+    /// process is stopped (which ends the read) and this throws with what was printed.
+    public static func address(from handle: FileHandle, of process: Process, upTo seconds: Double) async throws -> String {
         let found = BannerSeen()
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
             if !found.value.withLock({ $0 }), process.isRunning { process.terminate() }
@@ -36,8 +35,7 @@ enum EmulatorProcess {
               base.hasPrefix("http://")
         else {
             if process.isRunning { process.terminate() }
-            Issue.record("the emulator printed no address within \(seconds) s: \(text)")
-            throw CancellationError()
+            throw EmulatorDidNotStart(seconds: seconds, printed: text)
         }
         return base
     }
@@ -52,6 +50,13 @@ enum EmulatorProcess {
             if text.split(separator: "\n").contains(where: { $0.contains(marker) }) { return text }
         }
     }
+}
+
+/// The emulator process printed no address in time: what it printed says why (a port taken, a bad argument).
+public struct EmulatorDidNotStart: Error, CustomStringConvertible {
+    public let seconds: Double
+    public let printed: String
+    public var description: String { "the emulator printed no address within \(seconds) s: \(printed)" }
 }
 
 /// Whether the banner was read, shared with the watchdog that stops a silent emulator.
