@@ -11,6 +11,7 @@ import TokendLogging
 import TokendMetrics
 import TokendReports
 import TokendNotify
+import TokendPostgres
 import TokendStore
 import TokendWeb
 
@@ -60,10 +61,13 @@ struct RunCommand: AsyncParsableCommand {
         let registry = configuration.metricsListen != nil ? MetricsBackend.bootstrap() : nil
         let notifier = SystemdNotifier()
 
-        let lock: InstanceLock
-        do { lock = try InstanceLock(database: configuration.database) } catch {
-            printError("imanage-tokend run: \(error)")
-            throw ExitCode(75)  // EX_TEMPFAIL
+        // One daemon per SQLite file; on PostgreSQL several share the database, each grant claimed by one.
+        var lock: InstanceLock?
+        if configuration.postgres == nil {
+            do { lock = try InstanceLock(database: configuration.database) } catch {
+                printError("imanage-tokend run: \(error)")
+                throw ExitCode(75)  // EX_TEMPFAIL
+            }
         }
         let store: any GrantStore
         do {
@@ -85,10 +89,15 @@ struct RunCommand: AsyncParsableCommand {
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(configuration),
             logger: logger)
-        let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
+        let shared = store as? PostgresGrantStore
+        // With several daemons the host tells them apart (pids repeat across machines).
+        let owner = shared != nil
+            ? "daemon:\(SharedDatabaseNode.hostName()):\(getpid()):\(Int(Date().timeIntervalSince1970))"
+            : "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
         let engine = RefreshEngine(
             configuration: configuration, store: store, client: client, owner: owner, logger: logger,
-            routineRefreshLevel: logEachRefresh ? .info : .debug)
+            routineRefreshLevel: logEachRefresh ? .info : .debug, sharedDatabase: shared != nil)
+        let sharedSchedule = shared.map { SharedDatabaseNode.start(store: $0, engine: engine, owner: owner, logger: logger) }
         let started = try await engine.start()
         // One rule for a listener that cannot be opened (the token API socket, the pages on
         // `listen`): the daemon runs on without it, since refreshing is what keeps the grants
@@ -144,6 +153,7 @@ struct RunCommand: AsyncParsableCommand {
         await web?.stop()
         await metrics?.stop()
         MissingListenersFile.remove(database: configuration.database)
+        if let shared, let sharedSchedule { await SharedDatabaseNode.stop(sharedSchedule, store: shared, owner: owner) }
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await notifications?.stop()
         await client.shutdown()

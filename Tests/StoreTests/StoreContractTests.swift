@@ -26,7 +26,7 @@ struct StoreContractTests {
             #expect(transition == StatusTransition(key: key, previous: nil, current: .authorized))
             let other = try await subject.another()
             let record = try #require(try await other.record(for: key))
-            #expect(record.status == .authorized && record.authorisedBy == alice)
+            #expect(record.status == .authorized && record.authorisedBy == .alice)
             #expect(record.accessExpiresAt == now.addingTimeInterval(1800))
             #expect(record.nextRefreshAt == now.addingTimeInterval(900))
             #expect(record.refreshTokenExpiresAt == now.addingTimeInterval(365 * 86_400))

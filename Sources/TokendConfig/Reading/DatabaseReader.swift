@@ -42,6 +42,15 @@ struct DatabaseReader {
             let expected = "the name of a file that holds the database user's password (chmod 600)"
             guard let name = root.string("database_password_file", expected: expected) else { return nil }
             files.ledger.record(key: "database_password_file", name: name.value, files: files)
+            // Reports (`status`, `history`) load no secrets, but this one they need to reach the
+            // database at all: it is read whenever this user can read it, as the key is.
+            if !files.readsSecrets {
+                if let (path, bytes) = try? files.readSecret(named: name.value), var text = String(validating: bytes, as: UTF8.self) {
+                    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+                    database.password = (path, Secret(text))
+                }
+                return database
+            }
             do {
                 database.password = try files.readSecretText(named: name.value)
             } catch {
