@@ -7,7 +7,7 @@ import TokendPolicy
 /// event-less routine update), SQLite against PostgreSQL: wall time per refresh at 1 and at 16
 /// refreshes at once, and CPU of this process and of the database server's processes.
 /// Only with `TOKEND_STORE_COST=N` (refreshes per run); prints a Markdown table for docs/postgresql.md.
-@Suite("Store cost per refresh", .enabled(if: ProcessInfo.processInfo.environment["TOKEND_STORE_COST"] != nil))
+@Suite("Store cost per refresh", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TOKEND_STORE_COST"] != nil))
 struct StoreCostBenchmark {
     static let refreshes = Int(ProcessInfo.processInfo.environment["TOKEND_STORE_COST"] ?? "") ?? 2000
 
