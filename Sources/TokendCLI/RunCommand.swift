@@ -102,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         // One rule for a listener that cannot be opened (the token API socket, the pages on
         // `listen`): the daemon runs on without it, since refreshing is what keeps the grants
         // alive, and says so once in the journal, in STATUS= and in `status` (exit 1).
-        MissingListenersFile.remove(database: configuration.database)
+        MissingListenersFile.remove(database: configuration.localStateBase)
         var missing: [MissingListener] = []
         let api: TokenAPIServer?
         do {
@@ -124,9 +124,9 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = await Self.startMetrics(configuration, registry: registry, store: store, engine: engine, logger: logger, missing: &missing)
         for listener in missing { logger.error("\(listener.note)") }
         do {
-            try MissingListenersFile.write(missing, pid: getpid(), database: configuration.database)
+            try MissingListenersFile.write(missing, pid: getpid(), database: configuration.localStateBase)
         } catch {
-            logger.error("cannot write \(MissingListenersFile.path(database: configuration.database)) for status: \(error)")
+            logger.error("cannot write \(MissingListenersFile.path(database: configuration.localStateBase)) for status: \(error)")
         }
         let summary = Self.startedSummary(
             scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
@@ -152,7 +152,7 @@ struct RunCommand: AsyncParsableCommand {
         await api?.stop()
         await web?.stop()
         await metrics?.stop()
-        MissingListenersFile.remove(database: configuration.database)
+        MissingListenersFile.remove(database: configuration.localStateBase)
         if let shared, let sharedSchedule { await SharedDatabaseNode.stop(sharedSchedule, store: shared, owner: owner) }
         logger.info("imanage-tokend stopping (signal \(received.map(String.init) ?? "none"))")
         await notifications?.stop()
