@@ -56,9 +56,9 @@ struct TokendBenchmark: AsyncParsableCommand {
                 if index >= 512 { try await group.next() }
                 group.addTask {
                     let now = Date()
-                    try await store.saveAuthorisation(NewAuthorisation(
+                    try await store.saveAuthorization(NewAuthorization(
                         key: .user("U\(index)", of: "bench"),
-                        identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
+                        identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1"),
                         refreshToken: IssuedToken(token: token, issuedAt: now, expiresAt: now.addingTimeInterval(365 * 86_400)),
                         accessToken: IssuedToken(token: "seed", issuedAt: now, expiresAt: now.addingTimeInterval(Double(accessTokenLifetime))),
                         nextRefreshAt: now.addingTimeInterval(Double.random(in: 1..<max(1.5, halfLife))), message: "seeded"))

@@ -17,7 +17,7 @@ struct TokenAnswer: Encodable {
     var accessToken: String
     var expiresAt: Date
     var now: Date
-    var authorisedBy: AuthorisedIdentity?
+    var authorizedBy: AuthorizedIdentity?
 
     enum CodingKeys: String, CodingKey {
         case organisation, kind, id, status, accessToken = "access_token", expiresAt = "expires_at"
@@ -33,7 +33,7 @@ struct TokenAnswer: Encodable {
         try container.encode(accessToken, forKey: .accessToken)
         try container.encode(RFC3339.string(expiresAt), forKey: .expiresAt)
         try container.encode(Int(expiresAt.timeIntervalSince(now)), forKey: .expiresIn)
-        try container.encode(authorisedBy.map(IdentityJSON.init), forKey: .authorizedBy)
+        try container.encode(authorizedBy.map(IdentityJSON.init), forKey: .authorizedBy)
     }
 }
 
@@ -136,7 +136,7 @@ private struct IdentityJSON: Encodable {
     var email: String
     var name: String
 
-    init(_ identity: AuthorisedIdentity) {
+    init(_ identity: AuthorizedIdentity) {
         id = identity.userID
         email = identity.email
         name = identity.name

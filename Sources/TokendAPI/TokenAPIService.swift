@@ -104,7 +104,7 @@ public struct TokenAPIService: Sendable {
         }
         return .valid(TokenAnswer(
             key: record.key, status: status, accessToken: token, expiresAt: expiry, now: current,
-            authorisedBy: record.authorisedBy))
+            authorizedBy: record.authorizedBy))
     }
 
     /// Asks the engine to refresh each grant; with `wait`, awaits each outcome (the engine tells

@@ -212,7 +212,7 @@ struct InOrderPrinter {
                 object["result"] = "imported"
                 object["kind"] = record.key.kind.rawValue
                 object["id"] = record.key.subject
-                object["authorized_by"] = record.authorisedBy?.userID
+                object["authorized_by"] = record.authorizedBy?.userID
             case .refused(let reason):
                 object["result"] = "refused"
                 object["reason"] = reason
@@ -222,7 +222,7 @@ struct InOrderPrinter {
         }
         switch outcome {
         case .imported(let record):
-            let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "?"
+            let who = record.authorizedBy.map { "\($0.name) (\($0.userID))" } ?? "?"
             return "line \(number): imported \(record.key.kind.rawValue) \(record.key.subject) of \(record.key.organisation), authorised by \(who)"
         case .refused(let reason):
             return "line \(number): refused: \(reason)"

@@ -94,7 +94,7 @@ struct ImportCommand: AsyncParsableCommand {
             throw error
         }
         await client.shutdown()
-        let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "?"
+        let who = record.authorizedBy.map { "\($0.name) (\($0.userID))" } ?? "?"
         print("imported \(record.key.kind.rawValue) \(record.key.subject) of \(orgName), authorised by \(who)")
         await tellDaemon(about: record.key, configuration: configuration)
     }

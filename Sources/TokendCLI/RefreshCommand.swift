@@ -67,7 +67,7 @@ struct RefreshCommand: AsyncParsableCommand {
         default:
             // The daemon's reason starts "no grant: " itself: said once.
             let why = reason.map { $0.hasPrefix("no grant: ") ? String($0.dropFirst("no grant: ".count)) : $0 }
-            printError("imanage-tokend refresh: no grant for \(what): \(why ?? "it was never authorised, or was revoked")")
+            printError("imanage-tokend refresh: no grant for \(what): \(why ?? "it was never authorized, or was revoked")")
             throw DaemonConnection.Exit.noGrant
         }
     }

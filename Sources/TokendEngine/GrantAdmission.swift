@@ -164,15 +164,15 @@ public struct GrantAdmission: Sendable {
             }
             key = .user(identity.userID, of: organisation.name)
         }
-        let identified = AuthorisedIdentity(
+        let identified = AuthorizedIdentity(
             userID: identity.userID, email: identity.email ?? "", name: identity.name ?? identity.userID,
             customerID: identity.customerID)
-        guard let authorisation = lifecycle.newAuthorisation(
+        guard let authorization = lifecycle.newAuthorization(
             key: key, identity: identified, tokens: tokens, presentedRefreshToken: refreshToken,
             message: message(identity), configuredCustomerID: organisation.customerID, now: now, unitRandom: .random(in: 0..<1))
         else { throw .noRefreshToken }
         do {
-            try await store.saveAuthorisation(authorisation, now: now)
+            try await store.saveAuthorization(authorization, now: now)
             guard let record = try await store.record(for: key) else { throw AdmissionFailure.storeFailed("the grant vanished after it was stored") }
             return record
         } catch let failure as AdmissionFailure {

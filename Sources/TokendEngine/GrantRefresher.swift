@@ -114,20 +114,20 @@ public struct GrantRefresher: Sendable {
     /// unconfirmed for twice the interval, the grant's token is not served).
     func checkNrtadmin(of record: GrantRecord, with accessToken: String, at target: RefreshTarget, into update: inout GrantUpdate) async {
         let current = now()
-        guard let check = target.nrtadminCheck, let authoriser = record.authorisedBy,
+        guard let check = target.nrtadminCheck, let authorizer = record.authorizedBy,
               lifecycle.nrtadminCheckIsDue(record, now: current) else { return }
         let verdict: NrtadminVerdict
         let reported = await client.discover(discoveryURL: check.discoveryURL, accessToken: accessToken, organisation: check.organisation)
             .map(\.customerID)
         let pinned = check.configuredCustomerID == nil ? (try? await store.pinnedCustomer(of: check.organisation))??.customerID : nil
         switch NrtadminCheck.customerToAsk(
-            reported: reported, configured: check.configuredCustomerID, pinned: pinned, grantCustomer: authoriser.customerID) {
+            reported: reported, configured: check.configuredCustomerID, pinned: pinned, grantCustomer: authorizer.customerID) {
         case .decided(let early):
             verdict = early
         case .ask(let customer):
             let members = await client.groupMembers(
                 url: check.membersURL(customer, record.key.subject), accessToken: accessToken, organisation: check.organisation)
-            verdict = NrtadminCheck.verdict(members: members.map { $0.map(\.id) }, userID: authoriser.userID)
+            verdict = NrtadminCheck.verdict(members: members.map { $0.map(\.id) }, userID: authorizer.userID)
         }
         lifecycle.nrtadminChecked(verdict, of: record, into: &update, at: current)
     }

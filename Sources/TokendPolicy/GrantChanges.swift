@@ -32,9 +32,9 @@ public struct StatusTransition: Sendable, Equatable {
 }
 
 /// A grant newly authorised by a person (the web flow) or brought in by `import`.
-public struct NewAuthorisation: Sendable {
+public struct NewAuthorization: Sendable {
     public var key: GrantKey
-    public var identity: AuthorisedIdentity
+    public var identity: AuthorizedIdentity
     public var refreshToken: IssuedToken
     public var accessToken: IssuedToken?
     public var nextRefreshAt: Date?
@@ -45,7 +45,7 @@ public struct NewAuthorisation: Sendable {
     public var configuredCustomerID: String?
 
     public init(
-        key: GrantKey, identity: AuthorisedIdentity, refreshToken: IssuedToken, accessToken: IssuedToken?,
+        key: GrantKey, identity: AuthorizedIdentity, refreshToken: IssuedToken, accessToken: IssuedToken?,
         nextRefreshAt: Date?, nrtadminCheckedAt: Date? = nil, message: String, configuredCustomerID: String? = nil
     ) {
         self.key = key

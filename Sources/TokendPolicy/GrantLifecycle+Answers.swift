@@ -47,12 +47,12 @@ extension GrantLifecycle {
         // when the stored refresh token was issued, not from a UTC midnight, so a grant authorised
         // at 23:59 is not warned about again at 00:01.
         let refreshExpiry = update.newRefreshToken?.expiresAt ?? record.refreshTokenExpiresAt
-        let firstSinceAuthorisation = record.lastAttemptAt == nil
+        let firstSinceAuthorization = record.lastAttemptAt == nil
         let dayOrigin = record.refreshTokenIssuedAt ?? Date(timeIntervalSince1970: 0)
         let day = { (moment: Date) in (moment.timeIntervalSince(dayOrigin) / 86_400).rounded(.down) }
         let newDay = day(now) != day(record.lastRefreshAt ?? .distantPast)
         if let refreshExpiry, policy.refreshTokenNeedsAttention(expiresAt: refreshExpiry, now: now),
-           firstSinceAuthorisation || newDay {
+           firstSinceAuthorization || newDay {
             update.alwaysRecordEvent = true
             update.refreshTokenWarning = true
             update.message = GrantAdvice.refreshTokenExpiring(at: refreshExpiry)

@@ -35,13 +35,13 @@ public struct GrantLifecycle: Sendable {
     /// refresh token (the answer's, else the one presented) with its lifetime, the access token, the
     /// first refresh, and for a library the NRTADMIN check it has just passed.
     /// `nil` when there is no refresh token at all.
-    public func newAuthorisation(
-        key: GrantKey, identity: AuthorisedIdentity, tokens: TokenResponse, presentedRefreshToken: String?,
+    public func newAuthorization(
+        key: GrantKey, identity: AuthorizedIdentity, tokens: TokenResponse, presentedRefreshToken: String?,
         message: String, configuredCustomerID: String?, now: Date, unitRandom: Double
-    ) -> NewAuthorisation? {
+    ) -> NewAuthorization? {
         guard let refreshToken = tokens.refreshToken ?? presentedRefreshToken, !refreshToken.isEmpty else { return nil }
         let access = IssuedToken(token: tokens.accessToken, issuedAt: now, expiresAt: now.addingTimeInterval(tokens.expiresIn))
-        return NewAuthorisation(
+        return NewAuthorization(
             key: key, identity: identity,
             refreshToken: IssuedToken(token: refreshToken, issuedAt: now, expiresAt: policy.refreshTokenExpiry(issuedAt: now)),
             accessToken: access,

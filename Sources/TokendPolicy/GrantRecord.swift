@@ -1,7 +1,7 @@
 import Foundation
 
 /// The iManage user whose refresh token serves a grant, as discovery (`GET /api`) reported them.
-public struct AuthorisedIdentity: Sendable, Equatable, Codable {
+public struct AuthorizedIdentity: Sendable, Equatable, Codable {
     public var userID: String
     public var email: String
     public var name: String
@@ -20,7 +20,7 @@ public struct GrantRecord: Sendable, Equatable {
     public var id: Int64
     public var key: GrantKey
     public var status: GrantStatus
-    public var authorisedBy: AuthorisedIdentity?
+    public var authorizedBy: AuthorizedIdentity?
     public var accessIssuedAt: Date?
     public var accessExpiresAt: Date?
     public var nextRefreshAt: Date?
@@ -43,7 +43,7 @@ public struct GrantRecord: Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        id: Int64, key: GrantKey, status: GrantStatus, authorisedBy: AuthorisedIdentity? = nil,
+        id: Int64, key: GrantKey, status: GrantStatus, authorizedBy: AuthorizedIdentity? = nil,
         accessIssuedAt: Date? = nil, accessExpiresAt: Date? = nil, nextRefreshAt: Date? = nil,
         refreshTokenIssuedAt: Date? = nil, refreshTokenExpiresAt: Date? = nil,
         refreshTokenFingerprint: String? = nil, lastRefreshAt: Date? = nil, lastAttemptAt: Date? = nil,
@@ -54,7 +54,7 @@ public struct GrantRecord: Sendable, Equatable {
         self.id = id
         self.key = key
         self.status = status
-        self.authorisedBy = authorisedBy
+        self.authorizedBy = authorizedBy
         self.accessIssuedAt = accessIssuedAt
         self.accessExpiresAt = accessExpiresAt
         self.nextRefreshAt = nextRefreshAt

@@ -62,7 +62,7 @@ extension GrantLifecycle {
     /// Whether a library grant's NRTADMIN membership is to be checked at this refresh: at its first
     /// refresh, then every `nrtadmin_check_hours`.
     public func nrtadminCheckIsDue(_ record: GrantRecord, now: Date) -> Bool {
-        guard record.key.kind == .library, record.authorisedBy != nil else { return false }
+        guard record.key.kind == .library, record.authorizedBy != nil else { return false }
         guard let checked = record.nrtadminCheckedAt else { return true }
         return now.timeIntervalSince(checked) >= settings.nrtadminCheckInterval
     }
@@ -83,7 +83,7 @@ extension GrantLifecycle {
         case let .otherCustomer(reported, expected):
             stop(GrantAdvice.libraryOfOtherCustomer(record.key.subject, reported: reported, expected: expected))
         case .notMember:
-            let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "the authoriser"
+            let who = record.authorizedBy.map { "\($0.name) (\($0.userID))" } ?? "the authoriser"
             stop(GrantAdvice.noLongerNrtadmin(who, library: record.key.subject))
         case .unknown:
             break

@@ -13,15 +13,15 @@ extension PostgresGrantStore {
         """
 
     static func record(from row: ResultRow) throws -> GrantRecord {
-        var identity: AuthorisedIdentity?
+        var identity: AuthorizedIdentity?
         if let userID = try row.string(5) {
-            identity = AuthorisedIdentity(
+            identity = AuthorizedIdentity(
                 userID: userID, email: try row.string(6) ?? "", name: try row.string(7) ?? "", customerID: try row.string(8) ?? "")
         }
         return GrantRecord(
             id: try row.int64(0), key: GrantKey(try row.string(1), try row.string(2), try row.string(3)),
             status: GrantStatus(rawValue: try row.string(4) ?? "") ?? .unauthorized,
-            authorisedBy: identity,
+            authorizedBy: identity,
             accessIssuedAt: try row.date(9), accessExpiresAt: try row.date(10), nextRefreshAt: try row.date(11),
             refreshTokenIssuedAt: try row.date(12), refreshTokenExpiresAt: try row.date(13),
             refreshTokenFingerprint: try row.string(14), lastRefreshAt: try row.date(15), lastAttemptAt: try row.date(16),

@@ -5,18 +5,18 @@ import TokendStore
 
 extension PostgresGrantStore {
     @discardableResult
-    public func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date = Date()) async throws -> StatusTransition {
+    public func saveAuthorization(_ authorization: NewAuthorization, now: Date = Date()) async throws -> StatusTransition {
         let cipher = try self.cipher
-        let key = authorisation.key
-        let refreshSealed = try cipher.seal(authorisation.refreshToken.token, for: key, field: .refreshToken).bytea
-        let accessSealed = try authorisation.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken).bytea }
-        let fingerprint = TokenCipher.fingerprint(authorisation.refreshToken.token)
+        let key = authorization.key
+        let refreshSealed = try cipher.seal(authorization.refreshToken.token, for: key, field: .refreshToken).bytea
+        let accessSealed = try authorization.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken).bytea }
+        let fingerprint = TokenCipher.fingerprint(authorization.refreshToken.token)
         let repeatAfter = outbox.repeatAfter
-        let identity = authorisation.identity
+        let identity = authorization.identity
         let (transition, queued): (StatusTransition, Bool) = try await transaction { db in
             try await bindCustomer(
                 db, organisation: key.organisation, reported: identity.customerID,
-                configured: authorisation.configuredCustomerID, pinnedBy: authorisation.message, now: now)
+                configured: authorization.configuredCustomerID, pinnedBy: authorization.message, now: now)
             let previous = try await currentStatus(db, key, lock: true)
             try await db.query("""
                 INSERT INTO grants (organisation, kind, subject, status, user_id, user_email, user_name, customer_id,
@@ -41,7 +41,7 @@ extension PostgresGrantStore {
                     in_flight_since = NULL, in_flight_owner = NULL, claimed_at = NULL, lease_expires_at = NULL,
                     version = grants.version + 1, updated_at = excluded.updated_at
                 """, logger: logger)
-            try await insertEvent(db, key: key, at: now, status: .authorized, previous: previous, failure: nil, message: authorisation.message)
+            try await insertEvent(db, key: key, at: now, status: .authorized, previous: previous, failure: nil, message: authorization.message)
             let queued = try await queueNotification(db, key: key, previous: previous, current: .authorized, repeatAfter: repeatAfter, now: now)
             return (StatusTransition(key: key, previous: previous, current: .authorized), queued)
         }

@@ -30,7 +30,7 @@ public struct ReportFilter: Sendable, Equatable {
         if let user {
             guard record.key.kind == .user else { return false }
             return record.key.subject.caseInsensitiveCompare(user) == .orderedSame
-                || (record.authorisedBy?.email).map { $0.caseInsensitiveCompare(user) == .orderedSame } == true
+                || (record.authorizedBy?.email).map { $0.caseInsensitiveCompare(user) == .orderedSame } == true
         }
         return true
     }

@@ -8,7 +8,7 @@ public struct StatusEntry: Sendable, Equatable {
     /// The status shown: the stored one, or `disabled` when the organisation is switched off or
     /// gone from the configuration, or `unauthorized` for a grant asked for by name that does not exist.
     public var status: GrantStatus
-    public var authorisedBy: AuthorisedIdentity?
+    public var authorizedBy: AuthorizedIdentity?
     public var accessExpiresAt: Date?
     public var nextRefreshAt: Date?
     public var refreshTokenExpiresAt: Date?
@@ -19,13 +19,13 @@ public struct StatusEntry: Sendable, Equatable {
     public var reason: String?
 
     public init(
-        key: GrantKey, status: GrantStatus, authorisedBy: AuthorisedIdentity? = nil, accessExpiresAt: Date? = nil,
+        key: GrantKey, status: GrantStatus, authorizedBy: AuthorizedIdentity? = nil, accessExpiresAt: Date? = nil,
         nextRefreshAt: Date? = nil, refreshTokenExpiresAt: Date? = nil, lastRefreshAt: Date? = nil,
         lastError: String? = nil, attention: Attention, reason: String? = nil
     ) {
         self.key = key
         self.status = status
-        self.authorisedBy = authorisedBy
+        self.authorizedBy = authorizedBy
         self.accessExpiresAt = accessExpiresAt
         self.nextRefreshAt = nextRefreshAt
         self.refreshTokenExpiresAt = refreshTokenExpiresAt

@@ -87,11 +87,11 @@ extension StatusEntry: Encodable {
         try container.encode(key.organisation, forKey: .organisation)
         try container.encode(key.subject, forKey: .id)
         try container.encode(status.rawValue, forKey: .status)
-        if let authorisedBy {
+        if let authorizedBy {
             var identity = container.nestedContainer(keyedBy: IdentityKeys.self, forKey: .authorizedBy)
-            try identity.encode(authorisedBy.userID, forKey: .id)
-            try identity.encode(authorisedBy.email, forKey: .email)
-            try identity.encode(authorisedBy.name, forKey: .name)
+            try identity.encode(authorizedBy.userID, forKey: .id)
+            try identity.encode(authorizedBy.email, forKey: .email)
+            try identity.encode(authorizedBy.name, forKey: .name)
         } else {
             try container.encodeNil(forKey: .authorizedBy)
         }

@@ -23,7 +23,7 @@ extension StatusReport {
                 TextTable.Cell(entry.key.organisation),
                 TextTable.Cell("\(entry.key.kind.rawValue) \(entry.key.subject)"),
                 TextTable.Cell(entry.status.rawValue, colour: Self.colour(of: entry)),
-                TextTable.Cell(entry.authorisedBy.map { $0.email.isEmpty ? $0.userID : $0.email } ?? "-"),
+                TextTable.Cell(entry.authorizedBy.map { $0.email.isEmpty ? $0.userID : $0.email } ?? "-"),
                 TextTable.Cell(relative(entry.accessExpiresAt)),
                 TextTable.Cell(relative(entry.nextRefreshAt)),
                 TextTable.Cell(relative(entry.refreshTokenExpiresAt),

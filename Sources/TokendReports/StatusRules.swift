@@ -34,7 +34,7 @@ public struct StatusRules: Sendable {
     public func entry(for record: GrantRecord, organisationEnabled: Bool, daemon: DaemonState, now: Date) -> StatusEntry {
         var entry = StatusEntry(
             key: record.key, status: effectiveStatus(of: record, organisationEnabled: organisationEnabled, now: now),
-            authorisedBy: record.authorisedBy, accessExpiresAt: record.accessExpiresAt,
+            authorizedBy: record.authorizedBy, accessExpiresAt: record.accessExpiresAt,
             nextRefreshAt: record.status.isScheduled && organisationEnabled ? record.nextRefreshAt : nil,
             refreshTokenExpiresAt: record.refreshTokenExpiresAt, lastRefreshAt: record.lastRefreshAt,
             lastError: record.lastError, attention: .ok)
@@ -63,7 +63,7 @@ public struct StatusRules: Sendable {
     func attention(of record: GrantRecord, status: GrantStatus, daemon: DaemonState, now: Date) -> (Attention, String?) {
         if status == .disabled { return (.ok, nil) }
         if status == .notNrtadmin, record.status != .notNrtadmin, let since = lifecycle.unconfirmedMembershipSince(record, now: now) {
-            let who = record.authorisedBy.map { "\($0.name) (\($0.userID))" } ?? "the authoriser"
+            let who = record.authorizedBy.map { "\($0.name) (\($0.userID))" } ?? "the authoriser"
             return (.critical, "the NRTADMIN membership of \(who) in library \(record.key.subject) could not be confirmed since "
                 + "\(RFC3339.string(since)) (checked every \(Int(nrtadminCheckInterval / 3_600)) h): its token is not handed out "
                 + "until a check succeeds; see journalctl -u imanage-tokend TOKEND_LIBRARY=\(record.key.subject)")

@@ -16,7 +16,7 @@ public enum UserLookup {
     public static func find(_ name: String, among records: [GrantRecord]) -> Outcome {
         let users = records.filter { $0.key.kind == .user }
         if let byID = users.first(where: { $0.key.subject.caseInsensitiveCompare(name) == .orderedSame }) { return .found(byID) }
-        let byEmail = users.filter { $0.authorisedBy.map { !$0.email.isEmpty && $0.email.caseInsensitiveCompare(name) == .orderedSame } == true }
+        let byEmail = users.filter { $0.authorizedBy.map { !$0.email.isEmpty && $0.email.caseInsensitiveCompare(name) == .orderedSame } == true }
         switch byEmail.count {
         case 0: return .none
         case 1: return .found(byEmail[0])

@@ -33,7 +33,7 @@ public protocol GrantStore: AnyObject, Sendable {
     /// Stores a grant a person just authorised (or `import` brought in), replacing any earlier
     /// grant of the same key, binding the organisation's customer in the same transaction.
     @discardableResult
-    func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date) async throws -> StatusTransition
+    func saveAuthorization(_ authorization: NewAuthorization, now: Date) async throws -> StatusTransition
     /// Marks a refresh as in flight for `owner`, durably, before its request goes out; `nil` when
     /// another live owner holds it. A claim older than `lease`, or of an owner `ownerIsGone` names,
     /// is taken over and reported as `abandonedClaim`.

@@ -5,17 +5,17 @@ extension SQLiteGrantStore {
     /// Stores a grant a person just authorised, replacing any earlier grant of the same library or
     /// user (never a second one), and records the event.
     @discardableResult
-    public func saveAuthorisation(_ authorisation: NewAuthorisation, now: Date = Date()) async throws -> StatusTransition {
+    public func saveAuthorization(_ authorization: NewAuthorization, now: Date = Date()) async throws -> StatusTransition {
         let cipher = try self.cipher
-        let key = authorisation.key
-        let refreshSealed = try cipher.seal(authorisation.refreshToken.token, for: key, field: .refreshToken)
-        let accessSealed = try authorisation.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) }
-        let fingerprint = TokenCipher.fingerprint(authorisation.refreshToken.token)
+        let key = authorization.key
+        let refreshSealed = try cipher.seal(authorization.refreshToken.token, for: key, field: .refreshToken)
+        let accessSealed = try authorization.accessToken.map { try cipher.seal($0.token, for: key, field: .accessToken) }
+        let fingerprint = TokenCipher.fingerprint(authorization.refreshToken.token)
         let repeatAfter = outbox.repeatAfter
         let (transition, queued): (StatusTransition, Bool) = try await write { db in
             try Self.bindCustomer(
-                db, organisation: key.organisation, reported: authorisation.identity.customerID,
-                configured: authorisation.configuredCustomerID, pinnedBy: authorisation.message, now: now)
+                db, organisation: key.organisation, reported: authorization.identity.customerID,
+                configured: authorization.configuredCustomerID, pinnedBy: authorization.message, now: now)
             let previous = try Self.currentStatus(db, key)
             try db.prepare("""
                 INSERT INTO grants (organisation, kind, subject, status, user_id, user_email, user_name, customer_id,
@@ -32,14 +32,14 @@ extension SQLiteGrantStore {
                     nrtadmin_checked_at = ?17, in_flight_since = NULL, in_flight_owner = NULL, updated_at = ?16
                 """).bind([
                     key.organisation, key.kind.rawValue, key.subject,
-                    authorisation.identity.userID, authorisation.identity.email, authorisation.identity.name,
-                    authorisation.identity.customerID,
-                    refreshSealed, fingerprint, authorisation.refreshToken.issuedAt, authorisation.refreshToken.expiresAt,
-                    accessSealed, authorisation.accessToken?.issuedAt, authorisation.accessToken?.expiresAt,
-                    authorisation.nextRefreshAt, now, authorisation.nrtadminCheckedAt,
+                    authorization.identity.userID, authorization.identity.email, authorization.identity.name,
+                    authorization.identity.customerID,
+                    refreshSealed, fingerprint, authorization.refreshToken.issuedAt, authorization.refreshToken.expiresAt,
+                    accessSealed, authorization.accessToken?.issuedAt, authorization.accessToken?.expiresAt,
+                    authorization.nextRefreshAt, now, authorization.nrtadminCheckedAt,
                 ]).run()
             try Self.insertEvent(db, key: key, at: now, status: .authorized, previous: previous, failure: nil,
-                                 message: authorisation.message)
+                                 message: authorization.message)
             let queued = try Self.queueNotification(db, key: key, previous: previous, current: .authorized, repeatAfter: repeatAfter, now: now)
             return (StatusTransition(key: key, previous: previous, current: .authorized), queued)
         }

@@ -163,15 +163,15 @@ extension SQLiteGrantStore {
             organisation: row.string(1) ?? "",
             kind: GrantKind(rawValue: row.string(2) ?? "") ?? .user,
             subject: row.string(3) ?? "")
-        var identity: AuthorisedIdentity?
+        var identity: AuthorizedIdentity?
         if let userID = row.string(5) {
-            identity = AuthorisedIdentity(
+            identity = AuthorizedIdentity(
                 userID: userID, email: row.string(6) ?? "", name: row.string(7) ?? "", customerID: row.string(8) ?? "")
         }
         return GrantRecord(
             id: row.int64(0), key: key,
             status: GrantStatus(rawValue: row.string(4) ?? "") ?? .unauthorized,
-            authorisedBy: identity,
+            authorizedBy: identity,
             accessIssuedAt: row.date(9), accessExpiresAt: row.date(10), nextRefreshAt: row.date(11),
             refreshTokenIssuedAt: row.date(12), refreshTokenExpiresAt: row.date(13),
             refreshTokenFingerprint: row.string(14), lastRefreshAt: row.date(15), lastAttemptAt: row.date(16),

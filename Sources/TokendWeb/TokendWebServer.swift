@@ -44,11 +44,11 @@ public final class TokendWebServer: Sendable {
             publicURL: configuration.publicURL, redirectURL: configuration.redirectURL,
             secureCookies: configuration.publicURL.scheme?.lowercased() == "https",
             store: store, engine: engine,
-            flow: AuthorisationFlow(
+            flow: AuthorizationFlow(
                 client: client,
                 admission: GrantAdmission(store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh)),
                 redirectURL: configuration.redirectURL),
-            states: AuthorisationStates(tokenKey: tokenKey, lifetime: stateLifetime),
+            states: AuthorizationStates(tokenKey: tokenKey, lifetime: stateLifetime),
             sessions: SessionSigner(tokenKey: tokenKey),
             failureNotes: CookieSealer(tokenKey: tokenKey, purpose: "callback failure cookie v1"),
             logger: logger, now: now)
@@ -59,7 +59,7 @@ public final class TokendWebServer: Sendable {
             authorizeOrigins: { Array(Set(engine.organisations.map { WebEnvironment.origin(of: $0.authorizationBase) })).sorted() },
             logger: logger))
         router.get("/static/tokend.css") { _, _ in Stylesheet.response }
-        AuthoriseRoutes(environment: environment).register(on: router)
+        AuthorizeRoutes(environment: environment).register(on: router)
         CallbackRoute(environment: environment).register(on: router)
         FailureRoute(environment: environment).register(on: router)
         MeRoutes(environment: environment).register(on: router)

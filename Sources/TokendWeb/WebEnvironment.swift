@@ -16,8 +16,8 @@ struct WebEnvironment: Sendable {
     let secureCookies: Bool
     let store: any GrantStore
     let engine: RefreshEngine
-    let flow: AuthorisationFlow
-    let states: AuthorisationStates
+    let flow: AuthorizationFlow
+    let states: AuthorizationStates
     let sessions: SessionSigner
     /// Seals the failure shown on `/oauth/failed` after a callback (``FailureNote``).
     let failureNotes: CookieSealer
@@ -61,7 +61,7 @@ struct WebEnvironment: Sendable {
     }
 
     /// The cookie of a sign-in in progress (see ``AuthorisationStates``): sent back with the callback only.
-    func flowCookie(_ started: AuthorisationStates.Started) -> Cookie {
+    func flowCookie(_ started: AuthorizationStates.Started) -> Cookie {
         cookie(started.cookieName, value: started.cookieValue, path: "/oauth/callback", maxAge: Int(states.lifetime))
     }
 
@@ -112,11 +112,11 @@ struct WebEnvironment: Sendable {
     /// Seals a new pending authorisation into its cookie and builds the redirect to the
     /// organisation's authorize URL. The `state` and the cookie are always made here, never
     /// taken from the browser; nothing is kept in the daemon.
-    func startAuthorisation(
-        _ purpose: AuthorisationPurpose, organisation: OrganisationConfig, loginHint: String? = nil
+    func startAuthorization(
+        _ purpose: AuthorizationPurpose, organisation: OrganisationConfig, loginHint: String? = nil
     ) throws(WebFailure) -> Response {
         let pkce = organisation.pkce ? PKCEPair() : nil
-        guard let started = states.begin(PendingAuthorisation(
+        guard let started = states.begin(PendingAuthorization(
             organisation: organisation.name, purpose: purpose, codeVerifier: pkce?.verifier, createdAt: now()))
         else { throw WebFailure.internalError }
         var parameters: [(String, String)] = [

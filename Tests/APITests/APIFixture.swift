@@ -42,7 +42,7 @@ struct APIFixture {
         let configuration = try TokendConfiguration.load(path: configPath, environment: [:])
         let store = try SQLiteGrantStore(path: configuration.database, key: key)
         for library in libraries {
-            try await store.saveAuthorisation(try authorisation(emulator, key: .library(library, of: "demo"), nextRefreshAt: Date()))
+            try await store.saveAuthorization(try authorization(emulator, key: .library(library, of: "demo"), nextRefreshAt: Date()))
         }
         let running = try await RunningEngine.start(
             configuration: configuration, store: store, emulator: emulator, directory: directory.url, requestTimeout: 3)
@@ -59,7 +59,7 @@ struct APIFixture {
     }
 
     /// A new authorisation of `key` by Alice with a refresh token minted by the emulator.
-    static func authorisation(_ emulator: IManageEmulator, key: GrantKey, nextRefreshAt: Date?) throws -> NewAuthorisation {
+    static func authorization(_ emulator: IManageEmulator, key: GrantKey, nextRefreshAt: Date?) throws -> NewAuthorization {
         .seeded(key, refreshToken: try emulator.mintRefreshToken(), refreshLife: 300 * 86_400, nextRefreshAt: nextRefreshAt)
     }
 

@@ -12,9 +12,9 @@ struct AmbiguousEmailTests {
         // Two user grants of one organisation whose authorisers share an email (an account re-created
         // in iManage under a new id): the email alone cannot say whose token to hand out.
         for id in ["ALICE", "ALICE2"] {
-            var authorisation = try APIFixture.authorisation(fixture.emulator, key: .user(id, of: "demo"), nextRefreshAt: nil)
-            authorisation.identity.userID = id
-            try await fixture.store.saveAuthorisation(authorisation)
+            var authorization = try APIFixture.authorization(fixture.emulator, key: .user(id, of: "demo"), nextRefreshAt: nil)
+            authorization.identity.userID = id
+            try await fixture.store.saveAuthorization(authorization)
         }
         let answer = try await fixture.daemon.send(.GET, "/v1/organisations/demo/users/alice%40example.com/token")
         let object = try APIFixture.object(answer)

@@ -50,8 +50,8 @@ struct RefreshCommandExitTests {
 
             // A grant of its own (the engine leaves it alone for an hour), so no retry of ACTIVE races the status.
             let lost = GrantKey.library("LOST", of: "demo")
-            try await fixture.store.saveAuthorisation(
-                try APIFixture.authorisation(fixture.emulator, key: lost, nextRefreshAt: Date().addingTimeInterval(3600)))
+            try await fixture.store.saveAuthorization(
+                try APIFixture.authorization(fixture.emulator, key: lost, nextRefreshAt: Date().addingTimeInterval(3600)))
             let id = try #require(try fixture.store.record(for: lost)).id
             _ = try await fixture.store.setStatus(.needsReauth, ofGrants: [id], message: "the refresh token was refused")
             let person = try await refresh(fixture, ["--organisation", "demo", "--library", "LOST"])

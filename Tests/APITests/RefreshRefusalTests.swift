@@ -17,8 +17,8 @@ struct RefreshRefusalTests {
 
     /// Stores `key` with its first refresh an hour ahead, so the engine leaves it alone.
     func store(_ key: GrantKey, in fixture: APIFixture) async throws -> Int64 {
-        try await fixture.store.saveAuthorisation(
-            try APIFixture.authorisation(fixture.emulator, key: key, nextRefreshAt: Date().addingTimeInterval(3600)))
+        try await fixture.store.saveAuthorization(
+            try APIFixture.authorization(fixture.emulator, key: key, nextRefreshAt: Date().addingTimeInterval(3600)))
         return try #require(try fixture.store.record(for: key)).id
     }
 

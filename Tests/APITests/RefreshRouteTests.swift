@@ -23,8 +23,8 @@ struct RefreshRouteTests {
     func minimumInterval() async throws {
         let fixture = try await APIFixture.start(accessTokenLifetime: 600, minimumInterval: 3, libraries: [])
         try await withTeardown({ await fixture.stop() }) {
-            try await fixture.store.saveAuthorisation(
-                try APIFixture.authorisation(fixture.emulator, key: key, nextRefreshAt: Date().addingTimeInterval(3600)))
+            try await fixture.store.saveAuthorization(
+                try APIFixture.authorization(fixture.emulator, key: key, nextRefreshAt: Date().addingTimeInterval(3600)))
             #expect(try fixture.store.record(for: key)?.lastAttemptAt == nil)
 
             let (status, first) = try await refresh(fixture, #"{"organisation":"demo","library":"ACTIVE","wait":15}"#)
@@ -113,8 +113,8 @@ struct RefreshRouteTests {
         let fixture = try await APIFixture.start(libraries: [])
         try await withTeardown({ await fixture.stop() }) {
             let imported = GrantKey.library("RECORDS", of: "demo")
-            try await fixture.store.saveAuthorisation(
-                try APIFixture.authorisation(fixture.emulator, key: imported, nextRefreshAt: Date().addingTimeInterval(-1)))
+            try await fixture.store.saveAuthorization(
+                try APIFixture.authorization(fixture.emulator, key: imported, nextRefreshAt: Date().addingTimeInterval(-1)))
             // Overdue, yet not refreshed while the engine is not told: half a second is many times what a
             // scheduled overdue grant takes (measured below, against the same bound).
             try await Task.sleep(for: .milliseconds(500))

@@ -60,7 +60,7 @@ struct TokenAPIRouteTests {
         let fixture = try await APIFixture.start(libraries: [])
         try await withTeardown({ await fixture.stop() }) {
             let user = GrantKey.user("ALICE", of: "demo")
-            try await fixture.store.saveAuthorisation(try APIFixture.authorisation(fixture.emulator, key: user, nextRefreshAt: Date()))
+            try await fixture.store.saveAuthorization(try APIFixture.authorization(fixture.emulator, key: user, nextRefreshAt: Date()))
             try await fixture.engine.scheduleStored(user)
             #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: user)?.accessToken != nil })
             let byID = try APIFixture.object(try await fixture.daemon.send(.GET, "/v1/organisations/demo/users/ALICE/token"))
@@ -94,7 +94,7 @@ struct TokenAPIRouteTests {
     func deadGrantAndDisabled() async throws {
         let fixture = try await APIFixture.start()
         try await withTeardown({ await fixture.stop() }) {
-            try await fixture.store.saveAuthorisation(try APIFixture.authorisation(fixture.emulator, key: .library("ARCHIVE", of: "off"), nextRefreshAt: Date()))
+            try await fixture.store.saveAuthorization(try APIFixture.authorization(fixture.emulator, key: .library("ARCHIVE", of: "off"), nextRefreshAt: Date()))
             #expect(try await fixture.wait(upTo: 15) { try fixture.store.tokens(for: key)?.accessToken != nil })
             try fixture.emulator.revokeUser("ALICE")
             _ = try await fixture.daemon.send(.POST, "/v1/refresh", body: Data(#"{"organisation":"demo","library":"ACTIVE","wait":15}"#.utf8))

@@ -27,7 +27,7 @@ struct NotificationDispatcherTests {
         let (store, dispatcher) = try setup.startDispatcher(notify, retryMaximum: 0.3)
 
         try await setup.change(
-            .user("BOB", of: "acme"), by: AuthorisedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob", customerID: "1"),
+            .user("BOB", of: "acme"), by: AuthorizedIdentity(userID: "BOB", email: "bob@example.com", name: "Bob", customerID: "1"),
             refreshToken: "rt-never-shown", to: .needsReauth, message: "refused", in: store)
 
         // The webhook fails again and again; the command ran once and is remembered.
@@ -63,7 +63,7 @@ struct NotificationDispatcherTests {
         notify.commandTimeout = 0.3
         let (store, dispatcher) = try setup.startDispatcher(notify, retryMaximum: 0.2)
         try await setup.change(
-            .library("ACTIVE", of: "acme"), by: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
+            .library("ACTIVE", of: "acme"), by: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
             refreshToken: "rt", to: .notNrtadmin, message: "gone", in: store)
         var attempts = 0
         for _ in 0..<100 {
@@ -107,7 +107,7 @@ private struct DispatcherSetup {
 
     /// Seeds an imported grant of `key` and moves it to `status`: a change that queues a notification.
     func change(
-        _ key: GrantKey, by identity: AuthorisedIdentity, refreshToken: String, to status: GrantStatus, message: String,
+        _ key: GrantKey, by identity: AuthorizedIdentity, refreshToken: String, to status: GrantStatus, message: String,
         in store: SQLiteGrantStore
     ) async throws {
         let id = try await store.seed(.seeded(

@@ -31,10 +31,10 @@ struct StoreOpeningTests {
 
     static let grant = GrantKey.library("ACTIVE", of: "acme")
 
-    static func authorise(_ store: any GrantStore) async throws {
+    static func authorize(_ store: any GrantStore) async throws {
         let now = Date()
-        try await store.saveAuthorisation(NewAuthorisation(
-            key: grant, identity: AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
+        try await store.saveAuthorization(NewAuthorization(
+            key: grant, identity: AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice", customerID: "1"),
             refreshToken: IssuedToken(token: "rt-never-shown", issuedAt: now, expiresAt: now.addingTimeInterval(86_400)),
             accessToken: IssuedToken(token: "at-never-shown", issuedAt: now, expiresAt: now.addingTimeInterval(1_800)),
             nextRefreshAt: now.addingTimeInterval(900), message: "imported"), now: now)
@@ -48,7 +48,7 @@ struct StoreOpeningTests {
 
         let writing = try await StoreOpening.open(configuration: setup.configuration, mode: .readWrite)
         #expect(StoreOpening.exists(configuration: setup.configuration))
-        try await Self.authorise(writing)
+        try await Self.authorize(writing)
 
         let reading = try await StoreOpening.open(configuration: setup.configuration, mode: .readOnly)
         #expect(try await reading.record(for: Self.grant)?.status == .authorized)
@@ -64,7 +64,7 @@ struct StoreOpeningTests {
     func keylessReadsNoToken() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        try await Self.authorise(try await StoreOpening.open(configuration: setup.configuration, mode: .readWrite))
+        try await Self.authorize(try await StoreOpening.open(configuration: setup.configuration, mode: .readWrite))
 
         let scrapes = try await StoreOpening.open(configuration: setup.configuration, mode: .readOnlyWithoutKey)
         #expect(try await scrapes.records(organisation: nil, kind: nil).map(\.key) == [Self.grant])
@@ -77,7 +77,7 @@ struct StoreOpeningTests {
     func wrongKeyIsTold() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        try await Self.authorise(try await StoreOpening.open(configuration: setup.configuration, mode: .readWrite))
+        try await Self.authorize(try await StoreOpening.open(configuration: setup.configuration, mode: .readWrite))
 
         // The same database, another key: what `status` turns into exit 3 and `run` into exit 78.
         let other = try Setup(directory: setup.directory)

@@ -49,7 +49,7 @@ struct WorkAPITests {
         #expect(failure.detail.contains("data.user.id is longer than 256 bytes"))
     }
 
-    @Test func unauthorisedAccessTokenMeansGrantDead() async throws {
+    @Test func unauthorizedAccessTokenMeansGrantDead() async throws {
         let failure = try await apiFailure(jsonAnswer(401, #"{"error":{"code":"UNAUTHORIZED","code_message":"bad token"}}"#)) {
             await $0.discover(discoveryURL: $1, accessToken: TestSecrets.accessToken).failure
         }

@@ -50,7 +50,7 @@ struct RefreshFixture {
     }
 
     /// A library grant served by a refresh token the emulator really issued to ALICE, authorised at `now`.
-    func authorisedLibrary(
+    func authorizedLibrary(
         _ library: String = "ACTIVE", refreshTokenLife: TimeInterval = 365 * 86_400, at now: Date = Date()
     ) async throws -> (id: Int64, refreshToken: String) {
         let token = try emulator.mintRefreshToken()
@@ -76,7 +76,7 @@ struct GrantRefresherTests {
     func refreshesAtHalfLife(unitRandom: Double, expectedDelay: TimeInterval) async throws {
         try await RefreshFixture.with(accessTokenLifetime: 600) { fixture in
             let clock = TestClock(TestClock.beforeMidnightUTC)
-            let grant = try await fixture.authorisedLibrary(at: clock.now)
+            let grant = try await fixture.authorizedLibrary(at: clock.now)
             let attempt = try await fixture.refresher(clock: clock, unitRandom: { unitRandom }).refresh(grantID: grant.id, at: fixture.target)
             #expect(!attempt.skipped)
             let delay = try #require(attempt.nextRefreshAt).timeIntervalSince(clock.now)
@@ -97,7 +97,7 @@ struct GrantRefresherTests {
     @Test("with rotation on, the new refresh token replaces the old one")
     func rotation() async throws {
         try await RefreshFixture.with(rotation: true) { fixture in
-            let grant = try await fixture.authorisedLibrary()
+            let grant = try await fixture.authorizedLibrary()
             _ = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
             let record = try #require(try fixture.store.record(id: grant.id))
             let stored = try #require(try fixture.store.tokens(for: record.key)?.refreshToken)
@@ -116,13 +116,13 @@ struct GrantRefresherTests {
     func expiryCountedFromRotation(rotation: Bool) async throws {
         try await RefreshFixture.with(rotation: rotation) { fixture in
             let clock = TestClock(TestClock.beforeMidnightUTC)
-            let authorisedAt = clock.now
-            let grant = try await fixture.authorisedLibrary(at: authorisedAt)
+            let authorizedAt = clock.now
+            let grant = try await fixture.authorizedLibrary(at: authorizedAt)
             clock.advance(by: 100 * 86_400)
             _ = try await fixture.refresher(clock: clock).refresh(grantID: grant.id, at: fixture.target)
             let record = try #require(try fixture.store.record(id: grant.id))
             let lifetime = RefreshPolicy().settings.refreshTokenLifetime
-            let countedFrom = rotation ? clock.now : authorisedAt
+            let countedFrom = rotation ? clock.now : authorizedAt
             #expect(abs(try #require(record.refreshTokenExpiresAt).timeIntervalSince(countedFrom.addingTimeInterval(lifetime))) < 0.001)
             #expect(abs(try #require(record.refreshTokenIssuedAt).timeIntervalSince(countedFrom)) < 0.001)
         }
@@ -136,7 +136,7 @@ struct GrantRefresherTests {
         // An access token of 10 h, so its expiry never comes before the next retry.
         try await RefreshFixture.with(accessTokenLifetime: 36_000) { fixture in
             let clock = TestClock(TestClock.beforeMidnightUTC)
-            let grant = try await fixture.authorisedLibrary(at: clock.now)
+            let grant = try await fixture.authorizedLibrary(at: clock.now)
             let refresher = fixture.refresher(clock: clock, unitRandom: { unitRandom })
             _ = try await refresher.refresh(grantID: grant.id, at: fixture.target)
             let accessBefore = try fixture.store.tokens(for: .library("ACTIVE", of: "demo"))?.accessToken
@@ -162,7 +162,7 @@ struct GrantRefresherTests {
     func retryAtExpiry() async throws {
         try await RefreshFixture.with(accessTokenLifetime: 40) { fixture in
             let clock = TestClock(TestClock.beforeMidnightUTC)
-            let grant = try await fixture.authorisedLibrary(at: clock.now)
+            let grant = try await fixture.authorizedLibrary(at: clock.now)
             let refresher = fixture.refresher(clock: clock, unitRandom: { 0.5 })
             _ = try await refresher.refresh(grantID: grant.id, at: fixture.target)
             let expiry = try #require(try fixture.store.record(id: grant.id)?.accessExpiresAt)
@@ -181,7 +181,7 @@ struct GrantRefresherTests {
     @Test("invalid_grant makes the grant needs_reauth and unscheduled")
     func grantDead() async throws {
         try await RefreshFixture.with { fixture in
-            let grant = try await fixture.authorisedLibrary()
+            let grant = try await fixture.authorizedLibrary()
             _ = try fixture.emulator.addFault(Fault(.invalidGrant, on: .token))
             let attempt = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
             #expect(attempt.nextRefreshAt == nil)
@@ -194,7 +194,7 @@ struct GrantRefresherTests {
     @Test("invalid_client gives client_error, telling the administrator what to check")
     func clientRefused() async throws {
         try await RefreshFixture.with { fixture in
-            let grant = try await fixture.authorisedLibrary()
+            let grant = try await fixture.authorizedLibrary()
             var target = fixture.target
             target.credentials = ClientCredentials(clientID: "tokend-demo", clientSecret: "wrong-secret")
             _ = try await fixture.refresher().refresh(grantID: grant.id, at: target)
@@ -208,7 +208,7 @@ struct GrantRefresherTests {
     @Test("after a crash between iManage's rotation and our commit, the refused refresh says a rotation was probably lost")
     func crashLosesRotation() async throws {
         try await RefreshFixture.with(rotation: true) { fixture in
-            let grant = try await fixture.authorisedLibrary()
+            let grant = try await fixture.authorizedLibrary()
             // The process that crashed: its claim is durable, its request reached iManage and rotated
             // the token, and it died before writing the answer.
             _ = try #require(try await fixture.store.claimRefresh(id: grant.id, owner: "daemon:crashed", lease: 60))
@@ -230,7 +230,7 @@ struct GrantRefresherTests {
     @Test("a live claim of another process is respected: nothing is sent")
     func respectsLiveClaim() async throws {
         try await RefreshFixture.with { fixture in
-            let grant = try await fixture.authorisedLibrary()
+            let grant = try await fixture.authorizedLibrary()
             _ = try await fixture.store.claimRefresh(id: grant.id, owner: "cli:4242", lease: 60)
             fixture.emulator.resetStats()
             let attempt = try await fixture.refresher().refresh(grantID: grant.id, at: fixture.target)
@@ -246,7 +246,7 @@ struct GrantRefresherTests {
     func refreshTokenExpiryWarning() async throws {
         try await RefreshFixture.with { fixture in
             let clock = TestClock(TestClock.beforeMidnightUTC)
-            let grant = try await fixture.authorisedLibrary(refreshTokenLife: 10 * 86_400, at: clock.now)
+            let grant = try await fixture.authorizedLibrary(refreshTokenLife: 10 * 86_400, at: clock.now)
             let refresher = fixture.refresher(clock: clock)
             var warned: [Bool] = []
             // 23:59, 00:01 (the next UTC day), a day after the first, and a few minutes later.
@@ -266,7 +266,7 @@ struct GrantRefresherTests {
     func noEarlyWarning() async throws {
         try await RefreshFixture.with { fixture in
             let clock = TestClock(TestClock.beforeMidnightUTC)
-            let grant = try await fixture.authorisedLibrary(refreshTokenLife: 60 * 86_400, at: clock.now)
+            let grant = try await fixture.authorizedLibrary(refreshTokenLife: 60 * 86_400, at: clock.now)
             let refresher = fixture.refresher(clock: clock)
             #expect(try await refresher.refresh(grantID: grant.id, at: fixture.target).refreshTokenWarning == nil)
             clock.advance(by: 86_400)

@@ -41,7 +41,7 @@ struct EngineFixture {
             let token = try emulator.mintRefreshToken()
             let grantKey = GrantKey(organisation: grant.organisation, kind: kind, subject: grant.library)
             tokens[grantKey] = token
-            try await store.saveAuthorisation(.seeded(
+            try await store.saveAuthorization(.seeded(
                 grantKey, refreshToken: token, refreshLife: 86_400, nextRefreshAt: now().addingTimeInterval(-1), now: now()))
         }
         let running = try await RunningEngine.start(
@@ -370,7 +370,7 @@ struct RefreshEngineTests {
         let disabled = try await fixture.wait(upTo: 3) { try fixture.status(active) == .disabled }
 
         // A grant stored by another process (import) while the daemon runs.
-        try await fixture.store.saveAuthorisation(.seeded(
+        try await fixture.store.saveAuthorization(.seeded(
             archive, refreshToken: try fixture.emulator.mintRefreshToken(), refreshLife: 86_400, nextRefreshAt: Date(), message: "imported"))
         try enabledText.write(toFile: configPath, atomically: true, encoding: .utf8)
         try await fixture.engine.reload(try TokendConfiguration.load(path: configPath, environment: [:]))

@@ -96,7 +96,7 @@ struct RefreshRequestTests {
             #expect(try await fixture.engine.revoke(key, message: "again") == nil)
 
             let imported = GrantKey.library("RECORDS", of: "demo")
-            try await fixture.store.saveAuthorisation(.seeded(
+            try await fixture.store.saveAuthorization(.seeded(
                 imported, refreshToken: try fixture.emulator.mintRefreshToken(), refreshLife: 86_400,
                 nextRefreshAt: Date().addingTimeInterval(0.3), message: "imported"))
             let at = try #require(try await fixture.engine.scheduleStored(imported))

@@ -3,7 +3,7 @@ import TokendPolicy
 
 @Suite("CustomerRule: an organisation is one iManage customer")
 struct CustomerRuleTests {
-    @Test func theFirstAuthorisationPinsAndThenOnlyThatCustomerMatches() {
+    @Test func theFirstAuthorizationPinsAndThenOnlyThatCustomerMatches() {
         #expect(CustomerRule.decide(reported: "1", configured: nil, pinned: nil) == .pins("1"))
         #expect(CustomerRule.decide(reported: "1", configured: nil, pinned: "1") == .matches)
         #expect(CustomerRule.decide(reported: "2", configured: nil, pinned: "1") == .refused(expected: "1"))

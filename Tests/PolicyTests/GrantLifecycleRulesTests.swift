@@ -75,19 +75,19 @@ struct GrantLifecycleRulesTests {
     }
 
     @Test("a new authorisation is refreshed first at half-life; the presented refresh token stands in when the answer has none; none at all is no grant")
-    func newAuthorisation() throws {
-        let made = try #require(lifecycle.newAuthorisation(
+    func newAuthorization() throws {
+        let made = try #require(lifecycle.newAuthorization(
             key: .library("ACTIVE", of: "demo"), identity: Fixture.alice, tokens: Fixture.tokens(expiresIn: 1800, rotated: false),
             presentedRefreshToken: "rt-presented", message: "imported", configuredCustomerID: "1", now: now, unitRandom: 0.5))
         #expect(made.nextRefreshAt == now.addingTimeInterval(900))
         #expect(made.refreshToken.token == "rt-presented")
         #expect(made.refreshToken.expiresAt == now.addingTimeInterval(365 * 86_400))
         #expect(made.nrtadminCheckedAt == now, "a library is admitted only after its NRTADMIN check")
-        let user = lifecycle.newAuthorisation(
+        let user = lifecycle.newAuthorization(
             key: .user("ALICE", of: "demo"), identity: Fixture.alice, tokens: Fixture.tokens(), presentedRefreshToken: nil,
             message: "authorised", configuredCustomerID: nil, now: now, unitRandom: 0.5)
         #expect(user?.refreshToken.token == "rt-new" && user?.nrtadminCheckedAt == nil)
-        #expect(lifecycle.newAuthorisation(
+        #expect(lifecycle.newAuthorization(
             key: .user("ALICE", of: "demo"), identity: Fixture.alice, tokens: Fixture.tokens(rotated: false), presentedRefreshToken: "",
             message: "authorised", configuredCustomerID: nil, now: now, unitRandom: 0.5) == nil)
     }

@@ -4,7 +4,7 @@ import TokendPolicy
 /// Grants as the store would hand them to the lifecycle rules, at a fixed `now`: no database.
 enum LifecycleFixtures {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
-    static let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
+    static let alice = AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
 
     /// An authorised library grant of `demo`, refreshed a while ago, whose access token expires `accessLeft` from now.
     static func record(
@@ -14,7 +14,7 @@ enum LifecycleFixtures {
     ) -> GrantRecord {
         let key = kind == .library ? GrantKey.library("ACTIVE", of: "demo") : GrantKey.user("ALICE", of: "demo")
         return GrantRecord(
-            id: 1, key: key, status: status, authorisedBy: alice,
+            id: 1, key: key, status: status, authorizedBy: alice,
             accessIssuedAt: now.addingTimeInterval(-900), accessExpiresAt: accessLeft.map { now.addingTimeInterval($0) },
             nextRefreshAt: now,
             refreshTokenIssuedAt: now.addingTimeInterval(refreshTokenLeft - 365 * 86_400),

@@ -17,12 +17,12 @@ struct GrantsInStates {
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }
 
-    static let bob = AuthorisedIdentity.bob
-    static let alice = AuthorisedIdentity.alice
+    static let bob = AuthorizedIdentity.bob
+    static let alice = AuthorizedIdentity.alice
 
     /// An authorised grant whose access token has 30 minutes and whose refresh token has `refreshDaysLeft` days.
     @discardableResult
-    func authorised(_ key: GrantKey, by identity: AuthorisedIdentity = alice, refreshDaysLeft: Double = 300) async throws -> Int64 {
+    func authorized(_ key: GrantKey, by identity: AuthorizedIdentity = alice, refreshDaysLeft: Double = 300) async throws -> Int64 {
         try await store.seed(.seeded(
             key, by: identity, refreshToken: "rt-\(key.subject)", refreshLife: refreshDaysLeft * 86_400, accessToken: "at-\(key.subject)",
             nextRefreshAt: now.addingTimeInterval(900), message: "authorised by \(identity.name)", now: now), now: now)
@@ -30,7 +30,7 @@ struct GrantsInStates {
 
     /// An authorised grant that then got `status` with `failure`, as a refresh outcome writes it.
     func failed(_ key: GrantKey, status: GrantStatus, failure: RefreshFailure, next: Date?) async throws {
-        let id = try await authorised(key)
+        let id = try await authorized(key)
         var update = GrantUpdate(status: status, message: "refresh failed: \(failure)", nextRefreshAt: next)
         update.failure = failure
         try await store.apply(update, toGrant: id, claimedBy: nil, now: now)

@@ -29,8 +29,8 @@ struct HistoryReportTests {
         try await grants.failed(
             .library("ACTIVE", of: "acme"), status: .retrying,
             failure: RefreshFailure(.transient, httpStatus: 503, detail: "iManage answered 503"), next: nil)
-        try await grants.authorised(.user("BOB", of: "acme"), by: GrantsInStates.bob)
-        try await grants.authorised(.library("ACTIVE", of: "globex"))
+        try await grants.authorized(.user("BOB", of: "acme"), by: GrantsInStates.bob)
+        try await grants.authorized(.library("ACTIVE", of: "globex"))
         let users = try grants.store.records(kind: .user)
 
         func events(_ filter: ReportFilter, since: Date? = nil) throws -> [GrantEvent] {

@@ -8,7 +8,7 @@ import TokendStore
 struct StatusOutputTests {
     func sampleReport() async throws -> (StatusReport, GrantsInStates) {
         let grants = try GrantsInStates()
-        try await grants.authorised(.library("ACTIVE", of: "acme"))
+        try await grants.authorized(.library("ACTIVE", of: "acme"))
         try await grants.failed(
             .user("BOB", of: "acme"), status: .needsReauth,
             failure: RefreshFailure(.grantDead, httpStatus: 400, oauthError: "invalid_grant", detail: "the refresh token was refused"),
@@ -51,9 +51,9 @@ struct StatusOutputTests {
         #expect(library["next_refresh_at"] as? String == "2027-01-15T08:15:00Z")
         #expect(library["last_refresh_at"] as? String == "2027-01-15T08:00:00Z")
         #expect(library["last_error"] is NSNull)
-        let authoriser = try #require(library["authorized_by"] as? [String: Any])
-        #expect(authoriser["id"] as? String == "ALICE" && authoriser["email"] as? String == "alice@example.com"
-            && authoriser["name"] as? String == "Alice Admin")
+        let authorizer = try #require(library["authorized_by"] as? [String: Any])
+        #expect(authorizer["id"] as? String == "ALICE" && authorizer["email"] as? String == "alice@example.com"
+            && authorizer["name"] as? String == "Alice Admin")
         #expect(user["status"] as? String == "needs_reauth")
         #expect(user["next_refresh_at"] is NSNull)
         #expect((user["last_error"] as? String)?.contains("invalid_grant") == true)

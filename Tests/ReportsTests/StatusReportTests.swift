@@ -14,12 +14,12 @@ struct StatusReportTests {
     }
 
     @Test("all authorised exits 0; disabled organisations count as fine")
-    func allAuthorised() async throws {
+    func allAuthorized() async throws {
         let grants = try GrantsInStates()
         defer { grants.cleanUp() }
-        try await grants.authorised(.library("ACTIVE", of: "acme"))
-        try await grants.authorised(.user("BOB", of: "acme"), by: GrantsInStates.bob)
-        try await grants.authorised(.library("ARCHIVE", of: "initech"))
+        try await grants.authorized(.library("ACTIVE", of: "acme"))
+        try await grants.authorized(.user("BOB", of: "acme"), by: GrantsInStates.bob)
+        try await grants.authorized(.library("ARCHIVE", of: "initech"))
         let report = try report(grants)
         #expect(report.attention == .ok)
         #expect(report.attention.exitCode == 0)
@@ -38,14 +38,14 @@ struct StatusReportTests {
 
         let expiring = try GrantsInStates()
         defer { expiring.cleanUp() }
-        try await expiring.authorised(.library("ACTIVE", of: "acme"), refreshDaysLeft: 12)
+        try await expiring.authorized(.library("ACTIVE", of: "acme"), refreshDaysLeft: 12)
         let entry = try #require(try report(expiring).libraries.first)
         #expect(entry.attention == .warning)
         #expect(entry.reason?.contains("refresh token expires in 12d") == true)
 
         let interrupted = try GrantsInStates()
         defer { interrupted.cleanUp() }
-        let id = try await interrupted.authorised(.library("ACTIVE", of: "acme"))
+        let id = try await interrupted.authorized(.library("ACTIVE", of: "acme"))
         _ = try await interrupted.store.claimRefresh(id: id, owner: "daemon:1:1", now: interrupted.now.addingTimeInterval(-600), lease: 70)
         let uncertain = try report(interrupted)
         #expect(uncertain.attention.exitCode == 1)
@@ -55,10 +55,10 @@ struct StatusReportTests {
     /// Found by the fault matrix: with the database on a full disk the daemon could record nothing,
     /// and `status` said `authorized` (exit 0) for access tokens long expired.
     @Test("an authorised grant whose access token has run out shows as expired, exit 2, and says where to look")
-    func staleAuthorisedIsExpired() async throws {
+    func staleAuthorizedIsExpired() async throws {
         let grants = try GrantsInStates()
         defer { grants.cleanUp() }
-        try await grants.authorised(.library("ACTIVE", of: "acme"))
+        try await grants.authorized(.library("ACTIVE", of: "acme"))
         let later = StatusReport(records: try grants.records(), organisations: organisations, daemon: running,
                                  filter: ReportFilter(), now: grants.now.addingTimeInterval(1900))
         let entry = try #require(later.libraries.first)
@@ -74,7 +74,7 @@ struct StatusReportTests {
     func needsAPerson(_ status: GrantStatus) async throws {
         let grants = try GrantsInStates()
         defer { grants.cleanUp() }
-        try await grants.authorised(.library("AAA", of: "acme"))
+        try await grants.authorized(.library("AAA", of: "acme"))
         try await grants.failed(
             .library("BBB", of: "acme"), status: .retrying,
             failure: RefreshFailure(.transient, detail: "timed out"), next: grants.now.addingTimeInterval(30))
@@ -93,7 +93,7 @@ struct StatusReportTests {
     func refreshTokenExpired() async throws {
         let grants = try GrantsInStates()
         defer { grants.cleanUp() }
-        try await grants.authorised(.user("BOB", of: "acme"), by: GrantsInStates.bob, refreshDaysLeft: -1)
+        try await grants.authorized(.user("BOB", of: "acme"), by: GrantsInStates.bob, refreshDaysLeft: -1)
         let entry = try #require(try report(grants).users.first)
         #expect(entry.attention == .critical)
         #expect(entry.reason?.contains("the refresh token expired 24h ago") == true)
@@ -105,7 +105,7 @@ struct StatusReportTests {
         defer { grants.cleanUp() }
         let stopped = DaemonState(running: false)
         #expect(try report(grants, daemon: stopped).attention == .ok)
-        try await grants.authorised(.library("ACTIVE", of: "acme"))
+        try await grants.authorized(.library("ACTIVE", of: "acme"))
         let report = try report(grants, daemon: stopped)
         #expect(report.attention.exitCode == 2)
         #expect(report.notes.first?.contains("the daemon is not running") == true)
@@ -116,9 +116,9 @@ struct StatusReportTests {
     func filters() async throws {
         let grants = try GrantsInStates()
         defer { grants.cleanUp() }
-        try await grants.authorised(.library("ACTIVE", of: "acme"))
-        try await grants.authorised(.library("ACTIVE", of: "globex"))
-        try await grants.authorised(.user("BOB", of: "acme"), by: GrantsInStates.bob)
+        try await grants.authorized(.library("ACTIVE", of: "acme"))
+        try await grants.authorized(.library("ACTIVE", of: "globex"))
+        try await grants.authorized(.user("BOB", of: "acme"), by: GrantsInStates.bob)
         #expect(try report(grants, filter: ReportFilter(organisation: "globex")).libraries.map(\.key.organisation) == ["globex"])
         #expect(try report(grants, filter: ReportFilter(organisation: "globex")).organisations.map(\.name) == ["globex"])
         #expect(try report(grants, filter: ReportFilter(library: "ACTIVE")).libraries.count == 2)

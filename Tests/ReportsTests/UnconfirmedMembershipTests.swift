@@ -11,8 +11,8 @@ struct UnconfirmedMembershipTests {
         let grants = try GrantsInStates()
         defer { grants.cleanUp() }
         let library = GrantKey.library("ACTIVE", of: "acme"), user = GrantKey.user("BOB", of: "acme")
-        try await grants.authorised(library)
-        try await grants.authorised(user)
+        try await grants.authorized(library)
+        try await grants.authorized(user)
         let rules = StatusRules(nrtadminCheckInterval: 3_600)
         let records = try grants.records()
         let active = try #require(records.first { $0.key == library }), bob = try #require(records.first { $0.key == user })

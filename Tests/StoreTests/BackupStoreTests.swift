@@ -10,8 +10,8 @@ import TokendPolicy
 
     func filled(_ db: TemporaryDatabase, now: Date = Date()) async throws -> SQLiteGrantStore {
         let store = try db.open()
-        try await store.saveAuthorisation(authorisation(keyA, refresh: "refresh-A", access: "access-A", now: now), now: now)
-        try await store.saveAuthorisation(authorisation(keyB, refresh: "refresh-B", access: "access-B", now: now), now: now)
+        try await store.saveAuthorization(authorization(keyA, refresh: "refresh-A", access: "access-A", now: now), now: now)
+        try await store.saveAuthorization(authorization(keyB, refresh: "refresh-B", access: "access-B", now: now), now: now)
         return store
     }
 
@@ -76,7 +76,7 @@ import TokendPolicy
         let store = try await filled(db)
         let writer = Task {
             for index in 0..<200 {
-                try await store.saveAuthorisation(authorisation(.user("U\(index)", of: "acme"), refresh: "r\(index)", access: "a\(index)"))
+                try await store.saveAuthorization(authorization(.user("U\(index)", of: "acme"), refresh: "r\(index)", access: "a\(index)"))
             }
         }
         let target = db.directory.appendingPathComponent("copy.sqlite").path
@@ -130,7 +130,7 @@ import TokendPolicy
         #expect(try restored.grantsUnconfirmedSinceRestore()?.count == 1)
 
         // Authorised again after the restore: its token is new, nothing to suspect.
-        try await restored.saveAuthorisation(authorisation(keyB, refresh: "refresh-B2", access: "access-B2", now: now), now: now)
+        try await restored.saveAuthorization(authorization(keyB, refresh: "refresh-B2", access: "access-B2", now: now), now: now)
         let recordB = try #require(try restored.record(for: keyB))
         let fresh = try #require(try await restored.claimRefresh(id: recordB.id, owner: "daemon:1:1", now: now, lease: 60))
         #expect(fresh.restoredBackupTakenAt == nil)

@@ -60,7 +60,7 @@ struct GrantStoreTests {
             chmod(db.path + suffix, suffix == "-wal" ? 0o644 : 0o400)
         }
         let store = try db.open()
-        _ = try await store.saveAuthorisation(authorisation(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
+        _ = try await store.saveAuthorization(authorization(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
         for suffix in ["-wal", "-shm"] {
             let mode = try FileManager.default.attributesOfItem(atPath: db.path + suffix)[.posixPermissions] as? Int
             #expect(mode == 0o600, "mode of tokend.sqlite\(suffix)")
@@ -85,7 +85,7 @@ struct GrantStoreTests {
         defer { db.cleanUp() }
         let store = try db.open()
         #expect(!store.tightenedPermissions)
-        _ = try await store.saveAuthorisation(authorisation(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
+        _ = try await store.saveAuthorization(authorization(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
         for suffix in ["", "-wal"] {
             let mode = try FileManager.default.attributesOfItem(atPath: db.path + suffix)[.posixPermissions] as? Int
             #expect(mode == 0o600, "mode of tokend.sqlite\(suffix)")
@@ -105,7 +105,7 @@ struct GrantStoreTests {
         let service: (uid: uid_t, gid: gid_t) = (65534, 65534)  // nobody, standing in for imanage-tokend
         #expect(chown(db.directory.path, service.uid, service.gid) == 0)
         let store = try db.open()
-        _ = try await store.saveAuthorisation(authorisation(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
+        _ = try await store.saveAuthorization(authorization(.library("ACTIVE", of: "acme"), refresh: "r", access: "a"))
         for suffix in ["", "-wal"] {
             var info = stat()
             #expect(stat(db.path + suffix, &info) == 0)
@@ -121,14 +121,14 @@ struct GrantStoreTests {
         let store = try db.open()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let key = GrantKey.library("ACTIVE", of: "acme")
-        let transition = try await store.saveAuthorisation(authorisation(key, refresh: "refresh-1", access: "access-1", now: now), now: now)
+        let transition = try await store.saveAuthorization(authorization(key, refresh: "refresh-1", access: "access-1", now: now), now: now)
         #expect(transition.previous == nil && transition.current == .authorized)
 
         // A second process (the status CLI) reads what the daemon wrote.
         let reader = try db.open(.readOnly)
         let record = try #require(try reader.record(for: key))
         #expect(record.status == .authorized)
-        #expect(record.authorisedBy == .alice)
+        #expect(record.authorizedBy == .alice)
         #expect(record.accessExpiresAt == now.addingTimeInterval(1800))
         #expect(record.nextRefreshAt == now.addingTimeInterval(900))
         #expect(record.refreshTokenExpiresAt == now.addingTimeInterval(365 * 86_400))
@@ -145,7 +145,7 @@ struct GrantStoreTests {
         let refresh = "RT-plaintext-\(UUID().uuidString)"
         let access = "AT-plaintext-\(UUID().uuidString)"
         let key = GrantKey.user("ALICE", of: "acme")
-        try await store.saveAuthorisation(authorisation(key, refresh: refresh, access: access))
+        try await store.saveAuthorization(authorization(key, refresh: refresh, access: access))
         let rotated = "RT-rotated-\(UUID().uuidString)"
         var update = GrantUpdate(status: .authorized, message: "refreshed", nextRefreshAt: Date())
         update.newRefreshToken = IssuedToken(token: rotated, issuedAt: Date(), expiresAt: Date().addingTimeInterval(60))
@@ -166,8 +166,8 @@ struct GrantStoreTests {
         let store = try db.open()
         let active = GrantKey.library("ACTIVE", of: "acme")
         let archive = GrantKey.library("ARCHIVE", of: "acme")
-        try await store.saveAuthorisation(authorisation(active, refresh: "refresh-active", access: "access-active"))
-        try await store.saveAuthorisation(authorisation(archive, refresh: "refresh-archive", access: "access-archive"))
+        try await store.saveAuthorization(authorization(active, refresh: "refresh-active", access: "access-active"))
+        try await store.saveAuthorization(authorization(archive, refresh: "refresh-archive", access: "access-archive"))
 
         let raw = try SQLiteConnection(path: db.path, readOnly: false)
         try raw.execute("""
@@ -183,7 +183,7 @@ struct GrantStoreTests {
         let db = TemporaryDatabase()
         defer { db.cleanUp() }
         let key = GrantKey.user("ALICE", of: "acme")
-        try await db.open().saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
+        try await db.open().saveAuthorization(authorization(key, refresh: "r1", access: "a1"))
         let wrong = [UInt8](repeating: 7, count: 32)
         #expect(throws: StoreError.wrongKey(path: db.path)) { try SQLiteGrantStore(path: db.path, key: wrong, mode: .readOnly) }
         let before = try db.rawBytes()
@@ -203,7 +203,7 @@ struct GrantStoreTests {
         let db = TemporaryDatabase()
         defer { db.cleanUp() }
         let key = GrantKey.user("ALICE", of: "acme")
-        try await db.open().saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
+        try await db.open().saveAuthorization(authorization(key, refresh: "r1", access: "a1"))
         try db.removeKeyCheck()
         #expect(throws: StoreError.wrongKey(path: db.path)) { try SQLiteGrantStore(path: db.path, key: [UInt8](repeating: 9, count: 32)) }
         #expect(try db.open().tokens(for: key)?.accessToken == "a1")
@@ -211,15 +211,15 @@ struct GrantStoreTests {
     }
 
     @Test("signing in again replaces the grant, never adds a second one")
-    func reauthorisationReplaces() async throws {
+    func reauthorizationReplaces() async throws {
         let db = TemporaryDatabase()
         defer { db.cleanUp() }
         let store = try db.open()
         let key = GrantKey.user("ALICE", of: "acme")
-        try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
+        try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1"))
         let first = try #require(try store.record(for: key))
         _ = try await store.setStatus(.needsReauth, ofGrants: [first.id], message: "refresh token refused")
-        try await store.saveAuthorisation(authorisation(key, refresh: "r2", access: "a2"))
+        try await store.saveAuthorization(authorization(key, refresh: "r2", access: "a2"))
         #expect(try store.records().count == 1)
         #expect(try store.record(for: key)?.status == .authorized)
         #expect(try store.tokens(for: key)?.refreshToken == "r2")

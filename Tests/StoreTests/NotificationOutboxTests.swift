@@ -20,7 +20,7 @@ struct NotificationOutboxTests {
         store.enableNotifications(repeatAfter: 3600)
         let wakes = Mutex(0)
         store.onNotificationsQueued { wakes.withLock { $0 += 1 } }
-        try await store.saveAuthorisation(authorisation(key, refresh: "rt-secret-1", access: "at-secret-1"))
+        try await store.saveAuthorization(authorization(key, refresh: "rt-secret-1", access: "at-secret-1"))
         #expect(try store.pendingNotifications().isEmpty)
         let id = try #require(try store.record(for: key)).id
         try await store.apply(failed(.needsReauth), toGrant: id, claimedBy: nil)
@@ -33,7 +33,7 @@ struct NotificationOutboxTests {
         #expect(wakes.withLock { $0 } == 1)
         // A second failure without a change queues nothing.
         try await store.apply(failed(.needsReauth), toGrant: id, claimedBy: nil)
-        try await store.saveAuthorisation(authorisation(key, refresh: "rt-secret-2", access: "at-secret-2"))
+        try await store.saveAuthorization(authorization(key, refresh: "rt-secret-2", access: "at-secret-2"))
         let all = try store.pendingNotifications()
         #expect(all.map(\.event) == [.problem, .recovery])
         #expect(all[1].previousStatus == .needsReauth && all[1].status == .authorized)
@@ -51,7 +51,7 @@ struct NotificationOutboxTests {
         let db = TemporaryDatabase()
         defer { db.cleanUp() }
         let store = try db.open()
-        try await store.saveAuthorisation(authorisation(key, refresh: "rt", access: "at"))
+        try await store.saveAuthorization(authorization(key, refresh: "rt", access: "at"))
         try await store.apply(failed(.needsReauth), toGrant: try #require(try store.record(for: key)).id, claimedBy: nil)
         #expect(try store.pendingNotificationCount() == 0)
     }
@@ -65,7 +65,7 @@ struct NotificationOutboxTests {
         var ids: [Int64] = []
         for user in ["A", "B", "C"] {
             let userKey = GrantKey.user(user, of: "acme")
-            try await store.saveAuthorisation(authorisation(userKey, refresh: "rt", access: "at"))
+            try await store.saveAuthorization(authorization(userKey, refresh: "rt", access: "at"))
             ids.append(try #require(try store.record(for: userKey)).id)
         }
         try await store.apply(failed(.clientError), toGrant: ids[0], claimedBy: nil)
@@ -82,12 +82,12 @@ struct NotificationOutboxTests {
         let store = try db.open()
         store.enableNotifications(repeatAfter: 3600)
         let start = Date()
-        try await store.saveAuthorisation(authorisation(key, refresh: "rt", access: "at", now: start), now: start)
+        try await store.saveAuthorization(authorization(key, refresh: "rt", access: "at", now: start), now: start)
         let id = try #require(try store.record(for: key)).id
         for minute in 0..<5 {
             let at = start.addingTimeInterval(Double(minute) * 60)
             try await store.apply(failed(.needsReauth), toGrant: id, claimedBy: nil, now: at)
-            try await store.saveAuthorisation(authorisation(key, refresh: "rt", access: "at", now: at), now: at.addingTimeInterval(1))
+            try await store.saveAuthorization(authorization(key, refresh: "rt", access: "at", now: at), now: at.addingTimeInterval(1))
         }
         #expect(try store.pendingNotifications().map(\.event) == [.problem, .recovery])
         // After the interval it is told again.
@@ -102,7 +102,7 @@ struct NotificationOutboxTests {
         defer { db.cleanUp() }
         let store = try db.open()
         store.enableNotifications(repeatAfter: 3600)
-        try await store.saveAuthorisation(authorisation(key, refresh: "rt", access: "at"))
+        try await store.saveAuthorization(authorization(key, refresh: "rt", access: "at"))
         var update = GrantUpdate(status: .authorized, message: "the refresh token expires at …", nextRefreshAt: nil)
         update.alwaysRecordEvent = true
         update.refreshTokenWarning = true
@@ -116,7 +116,7 @@ struct NotificationOutboxTests {
         defer { db.cleanUp() }
         let store = try db.open()
         store.enableNotifications(repeatAfter: 3600)
-        try await store.saveAuthorisation(authorisation(key, refresh: "rt", access: "at"))
+        try await store.saveAuthorization(authorization(key, refresh: "rt", access: "at"))
         try await store.apply(failed(.needsReauth), toGrant: try #require(try store.record(for: key)).id, claimedBy: nil)
         let id = try #require(try store.pendingNotifications().first).id
         try await store.markNotificationDelivered(id: id, by: .command)

@@ -49,12 +49,12 @@ struct PostgresStoreTests {
         let store = try await PostgresGrantStore.open(settings, key: [UInt8](repeating: 1, count: 32))
         defer { store.close() }
         let now = Date()
-        var soon = authorisation(.library("SOON", of: "acme"), refresh: "r", access: "a", now: now)
+        var soon = authorization(.library("SOON", of: "acme"), refresh: "r", access: "a", now: now)
         soon.nextRefreshAt = now.addingTimeInterval(10)
-        var later = authorisation(.library("LATER", of: "acme"), refresh: "r", access: "a", now: now)
+        var later = authorization(.library("LATER", of: "acme"), refresh: "r", access: "a", now: now)
         later.nextRefreshAt = now.addingTimeInterval(3600)
-        _ = try await store.saveAuthorisation(soon, now: now)
-        _ = try await store.saveAuthorisation(later, now: now)
+        _ = try await store.saveAuthorization(soon, now: now)
+        _ = try await store.saveAuthorization(later, now: now)
         let soonID = try #require(try await store.record(for: soon.key)).id
         let laterID = try #require(try await store.record(for: later.key)).id
         let due = try await store.dueGrants(before: now.addingTimeInterval(30), limit: 100)
@@ -77,7 +77,7 @@ struct PostgresStoreTests {
         source.enableNotifications(repeatAfter: 3600)
         let start = Date(timeIntervalSince1970: 1_800_000_000.25)
         for index in 0..<30 {
-            _ = try await source.saveAuthorisation(authorisation(.user("U\(index)", of: "acme"), refresh: "rt-\(index)", access: "at-\(index)", now: start), now: start)
+            _ = try await source.saveAuthorization(authorization(.user("U\(index)", of: "acme"), refresh: "rt-\(index)", access: "at-\(index)", now: start), now: start)
         }
         let first = try #require(try source.record(for: .user("U0", of: "acme")))
         _ = try await source.apply(GrantUpdate(status: .needsReauth, message: "refused", nextRefreshAt: nil), toGrant: first.id, claimedBy: nil, now: start)
@@ -104,7 +104,7 @@ struct PostgresStoreTests {
             _ = try await PostgresGrantStore.open(settings, key: [UInt8](repeating: 9, count: 32))
         }
         // New rows get new ids, after the copied ones.
-        _ = try await store.saveAuthorisation(authorisation(.user("NEW", of: "acme"), refresh: "r", access: "a"), now: Date())
+        _ = try await store.saveAuthorization(authorization(.user("NEW", of: "acme"), refresh: "r", access: "a"), now: Date())
         #expect(try #require(try await store.record(for: .user("NEW", of: "acme"))).id > records.map(\.id).max()!)
         // A second copy into the now-used database is refused, and changes nothing.
         await #expect(throws: SQLiteToPostgres.Refusal.self) {

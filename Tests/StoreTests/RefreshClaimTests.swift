@@ -12,7 +12,7 @@ struct RefreshClaimTests {
         let store = try db.open()
         let key = GrantKey.library("ACTIVE", of: "acme")
         let now = Date()
-        try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1", now: now), now: now)
+        try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1", now: now), now: now)
         let id = try #require(try store.record(for: key)).id
 
         let first = try await store.claimRefresh(id: id, owner: "daemon:1", now: now, lease: 60)
@@ -41,7 +41,7 @@ struct RefreshClaimTests {
         let store = try db.open()
         let key = GrantKey.user("ALICE", of: "acme")
         let now = Date()
-        try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1", now: now), now: now)
+        try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1", now: now), now: now)
         let id = try #require(try store.record(for: key)).id
         _ = try await store.claimRefresh(id: id, owner: "daemon:1", now: now, lease: 60)
 
@@ -65,7 +65,7 @@ struct RefreshClaimTests {
         defer { db.cleanUp() }
         let store = try db.open()
         let key = GrantKey.library("ACTIVE", of: "acme")
-        try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
+        try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1"))
         let id = try #require(try store.record(for: key)).id
         for status in [GrantStatus.retrying, .retrying, .needsReauth] {
             var update = GrantUpdate(status: status, message: "refresh failed", nextRefreshAt: nil)
@@ -93,7 +93,7 @@ struct RefreshClaimTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
                 group.addTask {
-                    try await store.saveAuthorisation(authorisation(.user("U\(index)", of: "acme"), refresh: "r\(index)", access: "a\(index)"))
+                    try await store.saveAuthorization(authorization(.user("U\(index)", of: "acme"), refresh: "r\(index)", access: "a\(index)"))
                 }
             }
             try await group.waitForAll()
@@ -111,7 +111,7 @@ struct RefreshClaimTests {
         defer { db.cleanUp() }
         let store = try db.open()
         let key = GrantKey.user("ALICE", of: "acme")
-        try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"))
+        try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1"))
         let transition = try await store.remove(key, message: "revoked by an administrator")
         #expect(transition?.current == .unauthorized)
         #expect(try store.record(for: key) == nil)

@@ -11,7 +11,7 @@ import TokendPolicy
     func filled(_ db: TemporaryDatabase) async throws {
         let store = try db.open()
         for (index, key) in keys.enumerated() {
-            try await store.saveAuthorisation(authorisation(key, refresh: "refresh-\(index)", access: "access-\(index)"))
+            try await store.saveAuthorization(authorization(key, refresh: "refresh-\(index)", access: "access-\(index)"))
         }
     }
 

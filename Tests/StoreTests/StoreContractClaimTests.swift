@@ -12,7 +12,7 @@ struct StoreContractClaimTests {
     static let short: TimeInterval = 0.3
 
     func saved(_ store: any GrantStore) async throws -> Int64 {
-        _ = try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"), now: Date())
+        _ = try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1"), now: Date())
         return try #require(try await store.record(for: key)).id
     }
 
@@ -141,10 +141,10 @@ struct StoreContractClaimTests {
                 let outcomes = await withTaskGroup(of: String.self) { group in
                     for (index, customer) in ["100", "200"].enumerated() {
                         group.addTask {
-                            var grant = authorisation(.user("U\(index)", of: organisation), refresh: "r", access: "a")
+                            var grant = authorization(.user("U\(index)", of: organisation), refresh: "r", access: "a")
                             grant.identity.customerID = customer
                             do {
-                                _ = try await stores[index].saveAuthorisation(grant, now: Date())
+                                _ = try await stores[index].saveAuthorization(grant, now: Date())
                                 return "stored \(customer)"
                             } catch let error as StoreError {
                                 if case .otherCustomer = error { return "refused" }
@@ -170,7 +170,7 @@ struct StoreContractClaimTests {
             let store = subject.store
             let id = try await saved(store)
             let other = GrantKey.library("OTHER", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(other, refresh: "r", access: "a"), now: Date())
+            _ = try await store.saveAuthorization(authorization(other, refresh: "r", access: "a"), now: Date())
             let otherID = try #require(try await store.record(for: other)).id
             _ = try await store.setStatus(.disabled, ofGrants: [otherID], message: "off", failure: nil, nextRefreshAt: nil, now: Date())
             let failure = RefreshFailure(.clientRefused, httpStatus: 401, detail: "bad secret")

@@ -13,7 +13,7 @@ struct StoreContractOutboxTests {
         try await withStore(factory) { subject in
             let store = subject.store
             let key = GrantKey.library("ACTIVE", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "rt-secret", access: "at-secret"), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: "rt-secret", access: "at-secret"), now: Date())
             let id = try #require(try await store.record(for: key)).id
             let refused = GrantUpdate(status: .needsReauth, message: "refused", nextRefreshAt: nil)
             // Without notifications enabled, nothing is queued.
@@ -23,7 +23,7 @@ struct StoreContractOutboxTests {
             store.enableNotifications(repeatAfter: 3600)
             let wakes = Mutex(0)
             store.onNotificationsQueued { wakes.withLock { $0 += 1 } }
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "rt-secret-2", access: "at-secret-2"), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: "rt-secret-2", access: "at-secret-2"), now: Date())
             _ = try await store.apply(refused, toGrant: id, claimedBy: nil, now: Date())
             let pending = try await store.pendingNotifications(limit: 10)
             #expect(pending.map(\.event) == [.recovery, .problem])
@@ -33,7 +33,7 @@ struct StoreContractOutboxTests {
             #expect(!problem.commandDone && !problem.webhookDone && problem.attempts == 0)
             #expect(wakes.withLock { $0 } == 2)
             // The same problem again within repeatAfter is not queued again.
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "rt-3", access: "at-3"), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: "rt-3", access: "at-3"), now: Date())
             _ = try await store.apply(refused, toGrant: id, claimedBy: nil, now: Date())
             #expect(try await store.pendingNotifications(limit: 10).map(\.event) == [.recovery, .problem])
             #expect(try await store.pendingNotifications(limit: 1).map(\.id) == [pending[0].id])

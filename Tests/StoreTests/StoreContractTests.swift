@@ -22,11 +22,11 @@ struct StoreContractTests {
             let store = subject.store
             let now = Date(timeIntervalSince1970: 1_800_000_000.123456789)
             let key = GrantKey.library("ACTIVE", of: "acme")
-            let transition = try await store.saveAuthorisation(authorisation(key, refresh: "refresh-1", access: "access-1", now: now), now: now)
+            let transition = try await store.saveAuthorization(authorization(key, refresh: "refresh-1", access: "access-1", now: now), now: now)
             #expect(transition == StatusTransition(key: key, previous: nil, current: .authorized))
             let other = try await subject.another()
             let record = try #require(try await other.record(for: key))
-            #expect(record.status == .authorized && record.authorisedBy == .alice)
+            #expect(record.status == .authorized && record.authorizedBy == .alice)
             #expect(record.accessExpiresAt == now.addingTimeInterval(1800))
             #expect(record.nextRefreshAt == now.addingTimeInterval(900))
             #expect(record.refreshTokenExpiresAt == now.addingTimeInterval(365 * 86_400))
@@ -45,11 +45,11 @@ struct StoreContractTests {
         try await withStore(factory) { subject in
             let store = subject.store
             let key = GrantKey.user("ALICE", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1"), now: Date())
             let first = try #require(try await store.record(for: key))
             let changed = try await store.setStatus(.needsReauth, ofGrants: [first.id], message: "refused", failure: nil, nextRefreshAt: nil, now: Date())
             #expect(changed == [StatusTransition(key: key, previous: .authorized, current: .needsReauth)])
-            let again = try await store.saveAuthorisation(authorisation(key, refresh: "r2", access: "a2"), now: Date())
+            let again = try await store.saveAuthorization(authorization(key, refresh: "r2", access: "a2"), now: Date())
             #expect(again.previous == .needsReauth && again.current == .authorized)
             #expect(try await store.records(organisation: nil, kind: nil).count == 1)
             let record = try #require(try await store.record(for: key))
@@ -66,7 +66,7 @@ struct StoreContractTests {
             let store = subject.store
             let keys: [GrantKey] = [.user("bob", of: "beta"), .library("ACTIVE", of: "acme"), .user("Zed", of: "acme"),
                                     .user("al", of: "acme"), .library("B", of: "beta")]
-            for key in keys { _ = try await store.saveAuthorisation(authorisation(key, refresh: "r", access: "a"), now: Date()) }
+            for key in keys { _ = try await store.saveAuthorization(authorization(key, refresh: "r", access: "a"), now: Date()) }
             let all = try await store.records(organisation: nil, kind: nil).map(\.key.description)
             #expect(all == ["acme/library/ACTIVE", "acme/user/Zed", "acme/user/al", "beta/library/B", "beta/user/bob"])
             #expect(try await store.records(organisation: "acme", kind: .user).map(\.key.subject) == ["Zed", "al"])
@@ -87,8 +87,8 @@ struct StoreContractTests {
             let store = subject.store
             let key = GrantKey.library("ACTIVE", of: "acme")
             let start = Date(timeIntervalSince1970: 1_800_000_000)
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "r", access: "a", now: start), now: start)
-            _ = try await store.saveAuthorisation(authorisation(.library("OTHER", of: "acme"), refresh: "r", access: "a", now: start), now: start)
+            _ = try await store.saveAuthorization(authorization(key, refresh: "r", access: "a", now: start), now: start)
+            _ = try await store.saveAuthorization(authorization(.library("OTHER", of: "acme"), refresh: "r", access: "a", now: start), now: start)
             let id = try #require(try await store.record(for: key)).id
             let statuses: [GrantStatus] = [.retrying, .expired, .retrying, .needsReauth]
             for (index, status) in statuses.enumerated() {
@@ -119,7 +119,7 @@ struct StoreContractTests {
         try await withStore(factory) { subject in
             let store = subject.store
             let key = GrantKey.user("ALICE", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "r1", access: "a1"), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: "r1", access: "a1"), now: Date())
             let transition = try await store.remove(key, message: "revoked by an administrator", now: Date())
             #expect(transition == StatusTransition(key: key, previous: .authorized, current: .unauthorized))
             #expect(try await store.record(for: key) == nil)
@@ -135,7 +135,7 @@ struct StoreContractTests {
         try await withStore(factory) { subject in
             let store = subject.store
             let key = GrantKey.library("ACTIVE", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "r", access: "a"), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: "r", access: "a"), now: Date())
             let id = try #require(try await store.record(for: key)).id
             var failed = GrantUpdate(status: .retrying, message: "busy", nextRefreshAt: Date().addingTimeInterval(600))
             failed.failure = RefreshFailure(.transient, httpStatus: 503, detail: "busy")
@@ -154,14 +154,14 @@ struct StoreContractTests {
             let store = subject.store
             let old = Date(timeIntervalSince1970: 1_700_000_000)
             let key = GrantKey.library("ACTIVE", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: "r", access: "a", now: old), now: old)
+            _ = try await store.saveAuthorization(authorization(key, refresh: "r", access: "a", now: old), now: old)
             let id = try #require(try await store.record(for: key)).id
             for (index, status) in [GrantStatus.retrying, .authorized, .retrying].enumerated() {
                 _ = try await store.apply(GrantUpdate(status: status, message: "old \(index)", nextRefreshAt: nil), toGrant: id,
                                       claimedBy: nil, now: old.addingTimeInterval(Double(index + 1)))
             }
             let quiet = GrantKey.library("QUIET", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(quiet, refresh: "r", access: "a", now: old), now: old)
+            _ = try await store.saveAuthorization(authorization(quiet, refresh: "r", access: "a", now: old), now: old)
             let cutoff = old.addingTimeInterval(86_400)
             #expect(try await store.pruneEvents(olderThan: cutoff, limit: 2) == 2)
             #expect(try await store.pruneEvents(olderThan: cutoff, limit: 2) == 1)
@@ -180,7 +180,7 @@ struct StoreContractTests {
             let refresh = "RT-plaintext-\(UUID().uuidString)"
             let access = "AT-plaintext-\(UUID().uuidString)"
             let key = GrantKey.user("ALICE", of: "acme")
-            _ = try await store.saveAuthorisation(authorisation(key, refresh: refresh, access: access), now: Date())
+            _ = try await store.saveAuthorization(authorization(key, refresh: refresh, access: access), now: Date())
             let sealed = try await subject.sealedTokens()
             #expect(sealed.count == 2)
             for bytes in sealed {

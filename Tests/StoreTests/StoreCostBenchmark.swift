@@ -19,7 +19,7 @@ struct StoreCostBenchmark {
             var ids: [Int64] = []
             for index in 0..<grants {
                 let key = GrantKey.library("L\(index)", of: "bench")
-                _ = try await store.saveAuthorisation(authorisation(key, refresh: "r", access: "a"), now: Date())
+                _ = try await store.saveAuthorization(authorization(key, refresh: "r", access: "a"), now: Date())
                 ids.append(try #require(try await store.record(for: key)).id)
             }
             let grantIDs = ids

@@ -38,6 +38,6 @@ struct TemporaryDatabase {
 }
 
 /// Alice's authorisation of `key` at `now`: refresh token of a year, access token of 30 minutes, next refresh in 15.
-func authorisation(_ key: GrantKey, refresh: String, access: String, now: Date = Date()) -> NewAuthorisation {
+func authorization(_ key: GrantKey, refresh: String, access: String, now: Date = Date()) -> NewAuthorization {
     .seeded(key, refreshToken: refresh, accessToken: access, nextRefreshAt: now.addingTimeInterval(900), message: "authorised by Alice Admin", now: now)
 }

@@ -19,7 +19,7 @@ extension WebPageTests {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 // Alice authorises herself (a `me` session) and signs in to the Tracker page (ACTIVE is hers).
-                _ = try await fixture.authoriseUser(browser, email: "alice@example.com", password: "alice-password")
+                _ = try await fixture.authorizeUser(browser, email: "alice@example.com", password: "alice-password")
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
                 // iManage now fails every refresh.
                 _ = try fixture.emulator.addFault(Fault(.serverError(status: 503), on: .token))
@@ -61,8 +61,8 @@ extension WebPageTests {
         /// refresh as the engine writes one (`retrying`, last error), with the next look an hour away.
         func storeRanOutWhileFailing(_ key: GrantKey, in fixture: WebFixture) async throws {
             let now = Date()
-            let alice = AuthorisedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
-            try await fixture.store.saveAuthorisation(NewAuthorisation(
+            let alice = AuthorizedIdentity(userID: "ALICE", email: "alice@example.com", name: "Alice Admin", customerID: "1")
+            try await fixture.store.saveAuthorization(NewAuthorization(
                 key: key, identity: alice,
                 refreshToken: IssuedToken(token: "rt-\(key.subject)", issuedAt: now, expiresAt: now.addingTimeInterval(300 * 86_400)),
                 accessToken: IssuedToken(token: "at-\(key.subject)", issuedAt: now.addingTimeInterval(-1_860), expiresAt: now.addingTimeInterval(-60)),

@@ -142,7 +142,7 @@ extension WebPageTests {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 let answer = try await fixture.shownFailure(
-                    try await fixture.authoriseUser(browser, email: "bob@example.com", password: "bob-password", organisation: "wrong"), browser: browser)
+                    try await fixture.authorizeUser(browser, email: "bob@example.com", password: "bob-password", organisation: "wrong"), browser: browser)
                 expectPage(answer, status: 502, "refused this daemon's client credentials", "client_secret_file")
                 #expect(try fixture.grants().isEmpty)
             }
@@ -153,7 +153,7 @@ extension WebPageTests {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
-                let answer = try await fixture.authoriseLibrary(
+                let answer = try await fixture.authorizeLibrary(
                     browser, library: "ACTIVE", email: "alice@example.com", signInAs: "carol@example.com", password: "carol-password")
                 expectPage(try await fixture.shownFailure(answer, browser: browser), status: 403, "A different person signed in", "asked for alice@example.com", "Carol Clerk")
                 #expect(try fixture.grants().isEmpty)
@@ -165,13 +165,13 @@ extension WebPageTests {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
-                let answer = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "bob@example.com", password: "bob-password")
+                let answer = try await fixture.authorizeLibrary(browser, library: "ACTIVE", email: "bob@example.com", password: "bob-password")
                 expectPage(try await fixture.shownFailure(answer, browser: browser), status: 403, "Not an NRTADMIN of ACTIVE", "bob@example.com")
                 #expect(try fixture.grants().isEmpty)
 
                 // Membership is checked with the new token at that moment, not from the sign-in.
                 _ = try fixture.emulator.removeNRTAdmin(user: "ALICE", library: "ARCHIVE")
-                let removed = try await fixture.authoriseLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
+                let removed = try await fixture.authorizeLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
                 expectPage(try await fixture.shownFailure(removed, browser: browser), status: 403, "Not an NRTADMIN of ARCHIVE")
                 #expect(try fixture.grants().isEmpty)
 
@@ -186,9 +186,9 @@ extension WebPageTests {
         func disabledOrganisation() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
-                let authorise = try await browser.get(fixture.base + "/organisations/off/authorise")
-                expectPage(authorise, status: 403, "switched off", "enable the organisation")
-                #expect(authorise.location == nil)
+                let authorize = try await browser.get(fixture.base + "/organisations/off/authorise")
+                expectPage(authorize, status: 403, "switched off", "enable the organisation")
+                #expect(authorize.location == nil)
                 expectPage(try await browser.get(fixture.base + "/organisations/off/tracker"), status: 403, "switched off")
                 expectPage(try await browser.get(fixture.base + "/organisations/off/tracker/sign-in"), status: 403, "switched off")
                 expectPage(try await browser.get(fixture.base + "/organisations/nowhere/authorise"), status: 404, "no organisation called “nowhere”")

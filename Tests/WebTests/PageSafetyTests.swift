@@ -90,7 +90,7 @@ extension WebPageTests {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
-                _ = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
+                _ = try await fixture.authorizeLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
                 let url = fixture.base + "/organisations/demo/tracker/libraries/ACTIVE/deauthorise"
                 let csrf = try await fixture.csrf(browser, on: "/organisations/demo/tracker")
 
@@ -121,10 +121,10 @@ extension WebPageTests {
         func noSecretsInPages() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
-                let callback = try await fixture.authoriseUser(browser, email: "bob@example.com", password: "bob-password")
+                let callback = try await fixture.authorizeUser(browser, email: "bob@example.com", password: "bob-password")
                 _ = try await browser.get(fixture.base + "/organisations/demo/me")
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
-                let library = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
+                let library = try await fixture.authorizeLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
                 _ = try await browser.get(fixture.base + "/organisations/demo/tracker")
 
                 var secrets: [String] = ["demo-secret"]

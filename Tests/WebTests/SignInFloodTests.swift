@@ -29,7 +29,7 @@ extension WebPageTests {
                 let organisation = try environment.organisation("demo")
                 var redirects = 0
                 for _ in 0..<Self.startsInProcess {
-                    if try environment.startAuthorisation(.user, organisation: organisation).status == .seeOther { redirects += 1 }
+                    if try environment.startAuthorization(.user, organisation: organisation).status == .seeOther { redirects += 1 }
                 }
                 #expect(redirects == Self.startsInProcess)
 

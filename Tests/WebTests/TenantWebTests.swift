@@ -10,10 +10,10 @@ extension WebPageTests {
     @Suite("The pages admit no one of another iManage customer", .serialized)
     struct TenantWebTests {
         @Test("Authorise: a person of customer 2 stores nothing, and is told which customer they signed in to")
-        func authoriseFromAnotherCustomer() async throws {
+        func authorizeFromAnotherCustomer() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
-                let answer = try await fixture.authoriseUser(browser, email: "user2@customer2.example", password: "user2-password")
+                let answer = try await fixture.authorizeUser(browser, email: "user2@customer2.example", password: "user2-password")
                 let page = try await fixture.shownFailure(answer, browser: browser)
                 let text = visibleText(page.body)
                 #expect(page.status == 403)
@@ -21,7 +21,7 @@ extension WebPageTests {
                 #expect(text.contains("You signed in to iManage customer 2; this organisation (demo) is customer 1"))
                 #expect(try fixture.grants().isEmpty)
                 // Customer 1's person still can.
-                let bob = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
+                let bob = try await fixture.authorizeUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
                 #expect(bob.location == "/organisations/demo/me?authorised=1")
                 #expect(try fixture.grants().map(\.key) == [.user("BOB", of: "demo")])
             }
@@ -38,16 +38,16 @@ extension WebPageTests {
                 // Alice (customer 1) authorises ACTIVE, then asks for it to be authorised by ADMIN2's email.
                 let alice = TestBrowser()
                 #expect(try await fixture.trackerSignIn(alice, email: "alice@example.com", password: "alice-password").status == 303)
-                let authorised = try await fixture.authoriseLibrary(alice, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
-                #expect(authorised.status == 303)
-                let replaced = try await fixture.authoriseLibrary(
+                let authorized = try await fixture.authorizeLibrary(alice, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
+                #expect(authorized.status == 303)
+                let replaced = try await fixture.authorizeLibrary(
                     alice, library: "ACTIVE", email: "admin2@customer2.example", password: "admin2-password")
                 let text = visibleText(try await fixture.shownFailure(replaced, browser: alice).body)
                 #expect(text.contains("this organisation (demo) is customer 1"), "\(text)")
                 let grants = try fixture.grants()
                 #expect(grants.count == 1)
                 #expect(grants.first?.key == .library("ACTIVE", of: "demo"))
-                #expect(grants.first?.authorisedBy?.userID == "ALICE")
+                #expect(grants.first?.authorizedBy?.userID == "ALICE")
             }
         }
     }

@@ -25,18 +25,18 @@ struct WebUnitTests {
         #expect(!sealed.contains("alice@example.com"), "the payload is encoded, not plain text in the header")
     }
 
-    func pending(_ offset: TimeInterval = 0, verifier: String? = "v") -> PendingAuthorisation {
-        PendingAuthorisation(organisation: "demo", purpose: .library(id: "ACTIVE", email: "a@example.com", requestedBy: "ALICE"),
+    func pending(_ offset: TimeInterval = 0, verifier: String? = "v") -> PendingAuthorization {
+        PendingAuthorization(organisation: "demo", purpose: .library(id: "ACTIVE", email: "a@example.com", requestedBy: "ALICE"),
                              codeVerifier: verifier, createdAt: now.addingTimeInterval(offset))
     }
 
     @Test("a state works once, from the browser that started it (its sealed cookie), within its lifetime")
     func stateRefusals() throws {
         let key = Array(repeating: UInt8(7), count: 32)
-        let states = AuthorisationStates(tokenKey: key, lifetime: 600)
+        let states = AuthorizationStates(tokenKey: key, lifetime: 600)
         let started = try #require(states.begin(pending()))
         #expect(started.state.count == StateToken.length)
-        #expect(started.cookieName == AuthorisationStates.cookieName(for: started.state))
+        #expect(started.cookieName == AuthorizationStates.cookieName(for: started.state))
         #expect(!started.cookieValue.contains("ACTIVE") && !started.cookieValue.contains("demo"), "the cookie is sealed, not readable")
 
         #expect(states.take(state: "forged", cookie: started.cookieValue, now: now).failureValue == .unknown)
@@ -58,14 +58,14 @@ struct WebUnitTests {
         #expect(states.take(state: late.state, cookie: nil, now: now.addingTimeInterval(5000)).failureValue == .expired)
 
         // Another daemon's key: not known.
-        let stranger = try #require(AuthorisationStates(tokenKey: Array(repeating: 8, count: 32)).begin(pending()))
+        let stranger = try #require(AuthorizationStates(tokenKey: Array(repeating: 8, count: 32)).begin(pending()))
         #expect(states.take(state: stranger.state, cookie: stranger.cookieValue, now: now).failureValue == .unknown)
     }
 
     @Test("two tabs sign in at once; a cookie opens for its own state only; another daemon with the same key completes one")
     func twoTabsAndTwoDaemons() throws {
         let key = Array(repeating: UInt8(7), count: 32)
-        let states = AuthorisationStates(tokenKey: key)
+        let states = AuthorizationStates(tokenKey: key)
         let first = try #require(states.begin(pending(verifier: "first")))
         let second = try #require(states.begin(pending(verifier: "second")))
         #expect(first.state != second.state)
@@ -73,7 +73,7 @@ struct WebUnitTests {
         #expect(states.take(state: first.state, cookie: second.cookieValue, now: now).failureValue == .otherBrowser)
         #expect(states.take(state: second.state, cookie: second.cookieValue, now: now).successValue?.codeVerifier == "second")
         // Started on this daemon, finished on another with the same key_file.
-        let other = AuthorisationStates(tokenKey: key)
+        let other = AuthorizationStates(tokenKey: key)
         #expect(other.take(state: first.state, cookie: first.cookieValue, now: now).successValue?.codeVerifier == "first")
     }
 
@@ -95,7 +95,7 @@ struct WebUnitTests {
 
     @Test("12,000 completed sign-ins (an attacker finishing their own) stay within the bound of spent states, in linear time")
     func floodOfCompletions() throws {
-        let states = AuthorisationStates(tokenKey: Array(repeating: 7, count: 32), spentCapacity: 4_000)
+        let states = AuthorizationStates(tokenKey: Array(repeating: 7, count: 32), spentCapacity: 4_000)
         let person = try #require(states.begin(pending(verifier: "the person")))
         let clock = ContinuousClock()
         let elapsed = clock.measure {

@@ -36,7 +36,7 @@ struct CallbackRoute: Sendable {
             }
         }
         // The sign-in's cookie is cleared by whatever the callback answers.
-        let flowCookie = AuthorisationStates.cookieName(for: state)
+        let flowCookie = AuthorizationStates.cookieName(for: state)
         var response: Response
         switch environment.states.take(state: state, cookie: request.cookies[flowCookie]?.value, now: environment.now()) {
         case .success(let pending):
@@ -52,7 +52,7 @@ struct CallbackRoute: Sendable {
         return response
     }
 
-    private func complete(_ pending: PendingAuthorisation, query: CallbackQuery, issuer: String?) async throws(WebFailure) -> Response {
+    private func complete(_ pending: PendingAuthorization, query: CallbackQuery, issuer: String?) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(pending.organisation)
         let retry: RetryLink = pending.purpose == .user
             ? ("Authorise again", base + "/authorise") : ("Back to library authorization", base + "/tracker")

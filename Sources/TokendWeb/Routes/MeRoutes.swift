@@ -16,7 +16,7 @@ struct MeRoutes: Sendable {
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 let query = (try? FormCoding.parse(request.uri.query ?? "")) ?? [:]
                 return try await show(organisation: name, session: environment.session(request, kind: .me, organisation: name),
-                                justAuthorised: query["authorised"] == "1")
+                                justAuthorized: query["authorised"] == "1")
             }
         }
         router.get("/organisations/:org/me/disconnect") { request, context in
@@ -24,7 +24,7 @@ struct MeRoutes: Sendable {
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 _ = try environment.organisation(name, mustBeEnabled: false)
                 guard let session = environment.session(request, kind: .me, organisation: name) else {
-                    return try await show(organisation: name, session: nil, justAuthorised: false)
+                    return try await show(organisation: name, session: nil, justAuthorized: false)
                 }
                 return confirmDisconnect(session)
             }
@@ -41,7 +41,7 @@ struct MeRoutes: Sendable {
         }
     }
 
-    private func show(organisation: String, session: WebSession?, justAuthorised: Bool) async throws(WebFailure) -> Response {
+    private func show(organisation: String, session: WebSession?, justAuthorized: Bool) async throws(WebFailure) -> Response {
         let base = WebEnvironment.base(organisation)
         guard let session else {
             let body = """
@@ -57,8 +57,8 @@ struct MeRoutes: Sendable {
         var body: String
         if let record {
             let status = environment.shownStatus(of: record)
-            let name = record.authorisedBy?.name ?? session.name
-            body = justAuthorised
+            let name = record.authorizedBy?.name ?? session.name
+            body = justAuthorized
                 ? "<h1>Authorised as \(HTML.escape(name))</h1>\n<div class=\"notice notice-ok\"><p>Your iManage account is authorised. This service now refreshes your access on its own; you do not need to sign in again.</p></div>"
                 : "<h1>Your iManage authorisation</h1>"
             body += """

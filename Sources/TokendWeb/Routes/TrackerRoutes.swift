@@ -22,7 +22,7 @@ struct TrackerRoutes: Sendable {
             let name = context.parameters.get("org") ?? ""
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 let organisation = try environment.organisation(name)
-                return try environment.startAuthorisation(.trackerSignIn, organisation: organisation)
+                return try environment.startAuthorization(.trackerSignIn, organisation: organisation)
             }
         }
         router.post("/organisations/:org/tracker/sign-out") { request, context in
@@ -44,7 +44,7 @@ struct TrackerRoutes: Sendable {
                 guard Self.looksLikeEmail(email) else {
                     throw WebFailure.badRequest("That is not an email address. Enter the email of the NRTADMIN who authorizes \(library).")
                 }
-                return try environment.startAuthorisation(
+                return try environment.startAuthorization(
                     .library(id: library, email: email, requestedBy: session.userID), organisation: organisation, loginHint: email)
             }
         }
@@ -59,7 +59,7 @@ struct TrackerRoutes: Sendable {
                 guard session.libraries.contains(library) else {
                     throw WebFailure.libraryNotOffered(library, retry: ("Back to library authorization", WebEnvironment.base(name) + "/tracker"))
                 }
-                return confirmDeauthorise(library, session: session)
+                return confirmDeauthorize(library, session: session)
             }
         }
         router.post("/organisations/:org/tracker/libraries/:library/deauthorise") { request, context in
@@ -91,7 +91,7 @@ struct TrackerRoutes: Sendable {
     }
 
     /// The confirmation step of Deauthorize: what it does, the button that does it, and a way back.
-    private func confirmDeauthorise(_ library: String, session: WebSession) -> Response {
+    private func confirmDeauthorize(_ library: String, session: WebSession) -> Response {
         let base = WebEnvironment.base(session.organisation)
         let title = "Deauthorize library \(library)?"
         let body = """
@@ -146,7 +146,7 @@ struct TrackerRoutes: Sendable {
             do { record = try await environment.store.record(for: .library(library, of: organisation)) } catch { throw WebFailure.internalError }
             let libraryPath = "\(base)/tracker/libraries/\(FormCoding.escape(library))"
             let status = record.map { environment.shownStatus(of: $0) } ?? .unauthorized
-            let authorisedBy = record?.authorisedBy.map { "\(HTML.escape($0.name))<br><span class=\"muted\">\(HTML.escape($0.email))</span>" } ?? "—"
+            let authorizedBy = record?.authorizedBy.map { "\(HTML.escape($0.name))<br><span class=\"muted\">\(HTML.escape($0.email))</span>" } ?? "—"
             var actions = """
                 <form class="authorise" method="post" action="\(HTML.escape(libraryPath))/authorise">\(HTML.csrfField(session.csrf))<input type="email" name="email" required aria-label="Email of the NRTADMIN who authorizes \(HTML.escape(library))" value="\(HTML.escape(session.email))"><button type="submit">Authorize</button></form>
                 """

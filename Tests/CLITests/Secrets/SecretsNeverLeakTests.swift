@@ -37,7 +37,7 @@ struct SecretsNeverLeakTests {
         #expect(try await session.importGrant(["--organisation", "acme", "--library", "LITIGATION"], refreshToken: notAdmin).status != 0)
 
         try await session.startDaemon()
-        expectedSecrets += try await authoriseOnTheWeb(session)
+        expectedSecrets += try await authorizeOnTheWeb(session)
 
         // A rotation, and tokens handed out where they belong.
         #expect(try await session.tokend(["refresh", "--organisation", "acme", "--library", "ACTIVE"]).status == 0)
@@ -102,7 +102,7 @@ struct SecretsNeverLeakTests {
     /// The web pages: the Tracker page (sign-in, authorize ACTIVE), a person's Authorise (BOB),
     /// `/me`, a replayed callback, a callback whose exchange iManage fails with 503, one with a
     /// forged code and one with a token-shaped error. Returns the forged values.
-    private func authoriseOnTheWeb(_ session: SecretSession) async throws -> [KnownSecret] {
+    private func authorizeOnTheWeb(_ session: SecretSession) async throws -> [KnownSecret] {
         let web = session.webBase
         let alice = CurlBrowser(session: session, name: "alice")
         _ = try await alice.get(web + "/organisations/acme/tracker")
@@ -112,8 +112,8 @@ struct SecretsNeverLeakTests {
         let csrf = try await alice.csrf(on: "/organisations/acme/tracker")
         let pressed = try await alice.post(web + "/organisations/acme/tracker/libraries/ACTIVE/authorise", [("csrf", csrf), ("email", "alice@example.com")])
         let libraryCallback = try await alice.signInAtIManage(pressed, email: "alice@example.com", password: "alice-password")
-        let authorised = try await alice.get(libraryCallback)
-        #expect(authorised.location == "/organisations/acme/tracker?authorised=ACTIVE", "\(authorised.body)")
+        let authorized = try await alice.get(libraryCallback)
+        #expect(authorized.location == "/organisations/acme/tracker?authorised=ACTIVE", "\(authorised.body)")
         _ = try await alice.get(web + "/organisations/acme/tracker?authorised=ACTIVE")
         _ = try await alice.get(libraryCallback)  // replayed: the state was used
 

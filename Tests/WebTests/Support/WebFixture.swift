@@ -105,7 +105,7 @@ struct WebFixture {
     }
 
     /// A person's own authorisation from the start: `/authorise`, iManage, the callback.
-    func authoriseUser(
+    func authorizeUser(
         _ browser: TestBrowser, email: String, password: String, organisation: String = "demo",
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> PageAnswer {
@@ -129,7 +129,7 @@ struct WebFixture {
     }
 
     /// Authorizes `library` on the Tracker page, signing in at iManage as `email`; returns the callback's answer.
-    func authoriseLibrary(
+    func authorizeLibrary(
         _ browser: TestBrowser, library: String, email: String, signInAs: String? = nil, password: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> PageAnswer {

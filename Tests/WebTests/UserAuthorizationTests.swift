@@ -6,9 +6,9 @@ import TokendTestSupport
 
 extension WebPageTests {
     @Suite("A person's own authorisation, end to end over HTTP", .serialized)
-    struct UserAuthorisationTests {
+    struct UserAuthorizationTests {
         @Test("Authorise: PKCE redirect to iManage, sign in, the grant stored, 'Authorised as NAME' with the schedule")
-        func authoriseStoresTheGrant() async throws {
+        func authorizeStoresTheGrant() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 let start = try await browser.get(fixture.base + "/organisations/demo/authorise")
@@ -39,27 +39,27 @@ extension WebPageTests {
                 let grant = try #require(grants.first)
                 #expect(grant.key == .user("BOB", of: "demo"))
                 #expect(grant.status == .authorized)
-                #expect(grant.authorisedBy?.name == "Bob Barrister")
-                #expect(grant.authorisedBy?.customerID == "1")
+                #expect(grant.authorizedBy?.name == "Bob Barrister")
+                #expect(grant.authorizedBy?.customerID == "1")
                 #expect(grant.hasRefreshToken)
                 #expect(grant.nextRefreshAt.map { $0 > Date() } == true)
             }
         }
 
         @Test("authorising again as the same person replaces that person's grant, never adds a second")
-        func secondAuthorisationReplaces() async throws {
+        func secondAuthorizationReplaces() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
-                _ = try await fixture.authoriseUser(browser, email: "bob@example.com", password: "bob-password")
+                _ = try await fixture.authorizeUser(browser, email: "bob@example.com", password: "bob-password")
                 let first = try #require(try fixture.store.tokens(for: .user("BOB", of: "demo"))?.refreshToken)
-                let again = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
+                let again = try await fixture.authorizeUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
                 #expect(again.status == 303)
                 let grants = try fixture.grants()
                 #expect(grants.map(\.key) == [.user("BOB", of: "demo")])
                 let second = try #require(try fixture.store.tokens(for: .user("BOB", of: "demo"))?.refreshToken)
                 #expect(first != second)
                 // Another person gets a grant of their own.
-                _ = try await fixture.authoriseUser(TestBrowser(), email: "carol@example.com", password: "carol-password")
+                _ = try await fixture.authorizeUser(TestBrowser(), email: "carol@example.com", password: "carol-password")
                 #expect(try fixture.grants().map(\.key.subject).sorted() == ["BOB", "CAROL"])
             }
         }
@@ -70,7 +70,7 @@ extension WebPageTests {
         @Test("a new grant is handed to the running engine and refreshed at its half-life ± jitter, before expiry, without a reload")
         func newGrantIsScheduled() async throws {
             try await withWebFixture(accessTokenLifetime: 2) { fixture in
-                _ = try await fixture.authoriseUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
+                _ = try await fixture.authorizeUser(TestBrowser(), email: "bob@example.com", password: "bob-password")
                 let key = GrantKey.user("BOB", of: "demo")
                 // Saving counts as the first refresh.
                 let record = try #require(try fixture.store.record(for: key))
@@ -99,9 +99,9 @@ extension WebPageTests {
         func meAndDisconnect() async throws {
             try await withWebFixture { fixture in
                 let carol = TestBrowser()
-                _ = try await fixture.authoriseUser(carol, email: "carol@example.com", password: "carol-password")
+                _ = try await fixture.authorizeUser(carol, email: "carol@example.com", password: "carol-password")
                 let bob = TestBrowser()
-                _ = try await fixture.authoriseUser(bob, email: "bob@example.com", password: "bob-password")
+                _ = try await fixture.authorizeUser(bob, email: "bob@example.com", password: "bob-password")
 
                 let bobsPage = visibleText(try await bob.get(fixture.base + "/organisations/demo/me").body)
                 #expect(bobsPage.contains("Bob Barrister"))

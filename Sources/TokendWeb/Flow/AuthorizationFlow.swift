@@ -8,7 +8,7 @@ import TokendStore
 /// The calls to iManage behind the callback, each turning a failure into a page a person can
 /// act on: exchange the code, then the admission's steps (who signed in, of which customer,
 /// NRTADMIN membership, the write).
-struct AuthorisationFlow: Sendable {
+struct AuthorizationFlow: Sendable {
     let client: IManageHTTPClient
     let admission: GrantAdmission
     let redirectURL: URL

@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// `GET /organisations/{org}/authorise`: a person's own authorisation starts here and goes to iManage.
-struct AuthoriseRoutes: Sendable {
+struct AuthorizeRoutes: Sendable {
     let environment: WebEnvironment
 
     func register(on router: Router<BasicRequestContext>) {
@@ -9,7 +9,7 @@ struct AuthoriseRoutes: Sendable {
             let name = context.parameters.get("org") ?? ""
             return await environment.respond(organisation: name) { () async throws(WebFailure) -> Response in
                 let organisation = try environment.organisation(name)
-                return try environment.startAuthorisation(.user, organisation: organisation)
+                return try environment.startAuthorization(.user, organisation: organisation)
             }
         }
     }

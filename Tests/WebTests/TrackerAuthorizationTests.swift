@@ -6,7 +6,7 @@ import TokendTestSupport
 
 extension WebPageTests {
     @Suite("The Tracker library authorization page, end to end over HTTP", .serialized)
-    struct TrackerAuthorisationTests {
+    struct TrackerAuthorizationTests {
         @Test("an NRTADMIN signs in, sees only their libraries, authorizes two, sees the names, deauthorizes one")
         func libraryFlow() async throws {
             try await withWebFixture { fixture in
@@ -30,7 +30,7 @@ extension WebPageTests {
                 #expect(queryItems(of: try #require(pressed.location))["login_hint"] == "alice@example.com")
                 let back = try await browser.get(try await fixture.throughIManage(pressed, browser: browser, email: "alice@example.com", password: "alice-password"))
                 #expect(back.location == "/organisations/demo/tracker?authorised=ACTIVE")
-                let archive = try await fixture.authoriseLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
+                let archive = try await fixture.authorizeLibrary(browser, library: "ARCHIVE", email: "alice@example.com", password: "alice-password")
                 #expect(archive.location == "/organisations/demo/tracker?authorised=ARCHIVE")
 
                 let after = visibleText(try await browser.get(fixture.base + back.location!).body)
@@ -39,7 +39,7 @@ extension WebPageTests {
                 #expect(after.contains("ARCHIVE Authorized Alice Admin"))
 
                 let active = try #require(try fixture.store.record(for: .library("ACTIVE", of: "demo")))
-                #expect(active.authorisedBy?.userID == "ALICE")
+                #expect(active.authorizedBy?.userID == "ALICE")
                 #expect(active.nrtadminCheckedAt != nil, "stored after the NRTADMIN check")
                 #expect(active.status == .authorized)
 
@@ -66,13 +66,13 @@ extension WebPageTests {
         }
 
         @Test("a library can be authorized by another NRTADMIN's email, and re-authorizing replaces the grant")
-        func reauthoriseReplaces() async throws {
+        func reauthorizeReplaces() async throws {
             try await withWebFixture { fixture in
                 let browser = TestBrowser()
                 _ = try await fixture.trackerSignIn(browser, email: "alice@example.com", password: "alice-password")
-                _ = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
+                _ = try await fixture.authorizeLibrary(browser, library: "ACTIVE", email: "alice@example.com", password: "alice-password")
                 let first = try fixture.store.tokens(for: .library("ACTIVE", of: "demo"))?.refreshToken
-                _ = try await fixture.authoriseLibrary(browser, library: "ACTIVE", email: "ALICE@example.com", password: "alice-password")
+                _ = try await fixture.authorizeLibrary(browser, library: "ACTIVE", email: "ALICE@example.com", password: "alice-password")
                 #expect(try fixture.grants().count == 1)
                 #expect(try fixture.store.tokens(for: .library("ACTIVE", of: "demo"))?.refreshToken != first)
             }
@@ -84,20 +84,20 @@ extension WebPageTests {
                 // BOB's grant of LITIGATION exists; ALICE is not its NRTADMIN.
                 let bob = TestBrowser()
                 _ = try await fixture.trackerSignIn(bob, email: "bob@example.com", password: "bob-password")
-                _ = try await fixture.authoriseLibrary(bob, library: "LITIGATION", email: "bob@example.com", password: "bob-password")
+                _ = try await fixture.authorizeLibrary(bob, library: "LITIGATION", email: "bob@example.com", password: "bob-password")
                 #expect(try fixture.grants().count == 1)
 
                 let alice = TestBrowser()
                 _ = try await fixture.trackerSignIn(alice, email: "alice@example.com", password: "alice-password")
                 let csrf = try await fixture.csrf(alice, on: "/organisations/demo/tracker")
-                let deauthorise = try await alice.post(fixture.base + "/organisations/demo/tracker/libraries/LITIGATION/deauthorise", [("csrf", csrf)])
-                #expect(deauthorise.status == 403)
-                #expect(visibleText(deauthorise.body).contains("Library not offered"))
-                let authorise = try await alice.post(
+                let deauthorize = try await alice.post(fixture.base + "/organisations/demo/tracker/libraries/LITIGATION/deauthorise", [("csrf", csrf)])
+                #expect(deauthorize.status == 403)
+                #expect(visibleText(deauthorize.body).contains("Library not offered"))
+                let authorize = try await alice.post(
                     fixture.base + "/organisations/demo/tracker/libraries/LITIGATION/authorise", [("csrf", csrf), ("email", "alice@example.com")])
-                #expect(authorise.status == 403)
+                #expect(authorize.status == 403)
                 #expect(try fixture.grants().map(\.key) == [.library("LITIGATION", of: "demo")])
-                #expect(try fixture.store.record(for: .library("LITIGATION", of: "demo"))?.authorisedBy?.userID == "BOB")
+                #expect(try fixture.store.record(for: .library("LITIGATION", of: "demo"))?.authorizedBy?.userID == "BOB")
             }
         }
     }

@@ -14,7 +14,7 @@ import Foundation
 /// Both keys come from the token key, so a sign-in started on one daemon can be completed on
 /// another that has the same `key_file` (behind a load balancer, or after a restart); only the
 /// memory of spent states is per daemon.
-final class AuthorisationStates: Sendable {
+final class AuthorizationStates: Sendable {
     let lifetime: TimeInterval
     let spent: SpentStates
     private let tokens: StateToken
@@ -42,7 +42,7 @@ final class AuthorisationStates: Sendable {
     }
 
     /// Seals `pending` for a new state. Nothing is kept in the daemon.
-    func begin(_ pending: PendingAuthorisation) -> Started? {
+    func begin(_ pending: PendingAuthorization) -> Started? {
         let state = tokens.make(createdAt: pending.createdAt)
         guard let json = try? JSONEncoder().encode(pending),
               let sealed = sealer.seal(json, boundTo: Self.associatedData(state)) else { return nil }
@@ -51,14 +51,14 @@ final class AuthorisationStates: Sendable {
 
     /// The pending authorisation of `state`, from the cookie the browser sent for it (`cookie`).
     /// On success the state is spent: it is never accepted again.
-    func take(state: String, cookie: String?, now: Date) -> Result<PendingAuthorisation, StateProblem> {
+    func take(state: String, cookie: String?, now: Date) -> Result<PendingAuthorization, StateProblem> {
         guard let made = tokens.read(state) else { return .failure(.unknown) }
         // Checked from the state itself: a late callback is "expired" even once its cookie is gone.
         guard now.timeIntervalSince(made.createdAt) <= lifetime else { return .failure(.expired) }
         // Before the cookie: the callback's answer cleared it, so a reload brings none.
         guard !spent.contains(made.id, now: now) else { return .failure(.alreadyUsed) }
         guard let json = sealer.open(cookie, boundTo: Self.associatedData(state)),
-              let pending = try? JSONDecoder().decode(PendingAuthorisation.self, from: json)
+              let pending = try? JSONDecoder().decode(PendingAuthorization.self, from: json)
         else { return .failure(.otherBrowser) }
         guard spent.spend(made.id, now: now) else { return .failure(.alreadyUsed) }
         return .success(pending)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What an authorisation that went out to iManage was for.
-enum AuthorisationPurpose: Sendable, Equatable, Codable {
+enum AuthorizationPurpose: Sendable, Equatable, Codable {
     /// A person authorises their own account ("My integrations → Authorise").
     case user
     /// An NRTADMIN signs in to the Tracker page; the tokens are used to list libraries, then dropped.
@@ -13,9 +13,9 @@ enum AuthorisationPurpose: Sendable, Equatable, Codable {
 
 /// An authorisation on its way through iManage. It travels sealed in a cookie of the browser
 /// that started it (see ``AuthorisationStates``), and comes back with the callback.
-struct PendingAuthorisation: Sendable, Equatable, Codable {
+struct PendingAuthorization: Sendable, Equatable, Codable {
     var organisation: String
-    var purpose: AuthorisationPurpose
+    var purpose: AuthorizationPurpose
     /// The PKCE verifier, when the organisation uses PKCE.
     var codeVerifier: String?
     var createdAt: Date
