@@ -6,6 +6,7 @@
 //   TokendPolicy   pure rules: statuses, when to refresh, how to classify an answer
 //   TokendConfig   the TOML configuration, validated and resolved          -> Policy, Wire
 //   TokendStore    SQLite (libsqlite3) and token encryption                 -> Policy
+//   TokendPostgres the same store on a shared PostgreSQL (postgres-nio)      -> Policy, Config, Store
 //   IManageClient  HTTP to iManage (AsyncHTTPClient)                        -> Policy, Wire
 //   TokendLogging  journal / key=value log output                           (swift-log only)
 //   TokendEngine   the daemon: scheduling, refreshing, single instance      -> Policy, Config, Store, Client
@@ -49,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Thin system-library target over the system's libsqlite3 (libsqlite3-dev).
@@ -66,6 +68,16 @@ let package = Package(
         .target(
             name: "TokendStore",
             dependencies: ["CSQLite", "TokendPolicy", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TokendPostgres",
+            dependencies: [
+                "TokendPolicy", "TokendConfig", "TokendStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -167,7 +179,7 @@ let package = Package(
             name: "TokendCLI",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "TokendLogging", "TokendWeb",
-                "TokendReports", "TokendAPI", "TokendMetrics", "TokendNotify", "CTokendSystem",
+                "TokendReports", "TokendAPI", "TokendMetrics", "TokendNotify", "CTokendSystem", "TokendPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -231,7 +243,14 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["TokendPolicy"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["IManageWire"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["TokendConfig", "TokendPolicy"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["TokendStore", "CSQLite", "TokendTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "TokendStore", "TokendPostgres", "TokendConfig", "TokendPolicy", "CSQLite", "TokendTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [

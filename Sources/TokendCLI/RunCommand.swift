@@ -11,6 +11,7 @@ import TokendLogging
 import TokendMetrics
 import TokendReports
 import TokendNotify
+import TokendPostgres
 import TokendStore
 import TokendWeb
 import ServiceLifecycle
@@ -62,10 +63,13 @@ struct RunCommand: AsyncParsableCommand {
         // Before anything counts: the engine's and the HTTP client's counters go to this registry.
         let registry = configuration.metricsListen != nil ? MetricsBackend.bootstrap() : nil
 
-        let lock: InstanceLock
-        do { lock = try InstanceLock(database: configuration.database) } catch {
-            printError("imanage-tokend run: \(error)")
-            throw ExitCode(75)  // EX_TEMPFAIL
+        // One daemon per SQLite file; on PostgreSQL several share the database, each grant claimed by one.
+        var lock: InstanceLock?
+        if configuration.postgres == nil {
+            do { lock = try InstanceLock(database: configuration.database) } catch {
+                printError("imanage-tokend run: \(error)")
+                throw ExitCode(75)  // EX_TEMPFAIL
+            }
         }
         let store: any GrantStore
         do {
@@ -86,16 +90,21 @@ struct RunCommand: AsyncParsableCommand {
         let client = try IManageHTTPClient(
             settings: IManageClientSettings(configuration),
             logger: logger)
-        let owner = "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
+        let shared = store as? PostgresGrantStore
+        // With several daemons the host tells them apart (pids repeat across machines).
+        let owner = shared != nil
+            ? "daemon:\(SharedDatabaseNode.hostName()):\(getpid()):\(Int(Date().timeIntervalSince1970))"
+            : "daemon:\(getpid()):\(Int(Date().timeIntervalSince1970))"
         let engine = RefreshEngine(
             configuration: configuration, store: store, client: client, owner: owner, logger: logger,
-            routineRefreshLevel: logEachRefresh ? .info : .debug)
+            routineRefreshLevel: logEachRefresh ? .info : .debug, sharedDatabase: shared != nil)
+        let sharedSchedule = shared.map { SharedDatabaseNode.start(store: $0, engine: engine, owner: owner, logger: logger) }
         let started = try await engine.start()
 
         // One rule for a listener that cannot be opened (the token API socket, the pages on
         // `listen`, metrics): the daemon runs on without it, since refreshing is what keeps the
         // grants alive, and says so once in the journal, in STATUS= and in `status` (exit 1).
-        MissingListenersFile.remove(database: configuration.database)
+        MissingListenersFile.remove(database: configuration.localStateBase)
         var missing: [MissingListener] = []
         var listeners: [(listener: HTTPListener, address: String)] = [
             (TokenAPIServer(socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger).listener,
@@ -144,9 +153,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             for listener in missing { logger.error("\(listener.note)") }
             do {
-                try MissingListenersFile.write(missing, pid: getpid(), database: configuration.database)
+                try MissingListenersFile.write(missing, pid: getpid(), database: configuration.localStateBase)
             } catch {
-                logger.error("cannot write \(MissingListenersFile.path(database: configuration.database)) for status: \(error)")
+                logger.error("cannot write \(MissingListenersFile.path(database: configuration.localStateBase)) for status: \(error)")
             }
             let summary = Self.startedSummary(
                 scheduled: started.scheduled, overdue: started.overdue, organisations: configuration.organisations.count, missing: missing)
@@ -157,7 +166,8 @@ struct RunCommand: AsyncParsableCommand {
             defer { watchdog.stop() }
             return await tasks.next() ?? nil
         }
-        MissingListenersFile.remove(database: configuration.database)
+        MissingListenersFile.remove(database: configuration.localStateBase)
+        if let shared, let sharedSchedule { await SharedDatabaseNode.stop(sharedSchedule, store: shared, owner: owner) }
         logger.info("imanage-tokend stopping (signal \(stopSignals.received.map { String($0.rawValue) } ?? "none"))")
         await client.shutdown()
         withExtendedLifetime(lock) {}

@@ -38,7 +38,7 @@ struct StatusCommand: AsyncParsableCommand {
             organisations: source.configuration.organisations.map { ($0.name, $0.enabled) },
             daemon: DaemonState(
                 running: holder.running, pid: holder.pid,
-                missingListeners: holder.running ? MissingListenersFile.read(database: source.configuration.database, pid: holder.pid) : []),
+                missingListeners: holder.running ? MissingListenersFile.read(database: source.configuration.localStateBase, pid: holder.pid) : []),
             filter: filter.filter,
             rules: StatusRules(settings: source.configuration.refresh),
             customers: OrganisationCustomer.of(

@@ -1,5 +1,6 @@
 import Foundation
 import TokendConfig
+import TokendPostgres
 import TokendStore
 
 /// Opens the configured `database`: the one place that knows which `GrantStore` implements it.
@@ -23,13 +24,17 @@ enum StoreOpening {
 
     /// The store of `configuration.database`, opened for `mode`.
     static func open(configuration: TokendConfiguration, mode: Mode) async throws -> any GrantStore {
-        try openSQLite(path: configuration.database, key: configuration.key?.reveal(), mode: mode)
+        if let settings = PostgresConnectionSettings(configuration: configuration) {
+            let key = mode == .readOnlyWithoutKey ? nil : configuration.key?.reveal()
+            return try await PostgresGrantStore.open(settings, key: key, mode: mode == .readWrite ? .readWrite : .readOnly)
+        }
+        return try openSQLite(path: configuration.database, key: configuration.key?.reveal(), mode: mode)
     }
 
     /// Whether the configured database is there at all, so a command that only changes grants
     /// (`revoke` with no daemon) never creates one just to find it empty.
     static func exists(configuration: TokendConfiguration) -> Bool {
-        FileManager.default.fileExists(atPath: configuration.database)
+        configuration.postgres != nil || FileManager.default.fileExists(atPath: configuration.database)
     }
 
     private static func openSQLite(path: String, key: [UInt8]?, mode: Mode) throws(StoreError) -> SQLiteGrantStore {

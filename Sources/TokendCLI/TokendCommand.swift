@@ -16,7 +16,7 @@ public struct TokendCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, StatusCommand.self, HistoryCommand.self, TokenCommand.self,
             RefreshCommand.self, RevokeCommand.self, ImportCommand.self, CheckConfigCommand.self,
-            BackupCommand.self, RekeyCommand.self,
+            BackupCommand.self, RekeyCommand.self, MigrateCommand.self,
         ])
 
     public init() {}

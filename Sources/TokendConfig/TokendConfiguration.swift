@@ -8,8 +8,13 @@ public struct TokendConfiguration: Sendable {
 
     /// The configuration file it came from (absolute).
     public var path: String
-    /// The SQLite database (absolute).
+    /// The SQLite database (absolute), or the PostgreSQL URL (then `postgres` is set).
     public var database: String
+    /// `database = "postgresql://…"`: the database several daemons share; `nil` for SQLite.
+    public var postgres: PostgresURL? = nil
+    /// Read from `database_password_file` (PostgreSQL only); `nil` when none is named or secrets were skipped.
+    public var databasePassword: Secret? = nil
+    public var databasePasswordFile: String? = nil
     /// The token encryption key, read from `keyFile`; `nil` when the configuration was loaded
     /// without its secrets (``SecretLoading/skip``).
     public var key: SecretBytes?

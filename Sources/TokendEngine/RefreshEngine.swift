@@ -39,7 +39,8 @@ public final class RefreshEngine: Sendable {
     public init(
         configuration: TokendConfiguration, store: any GrantStore, client: IManageHTTPClient, owner: String, logger: Logger,
         routineRefreshLevel: Logger.Level = .debug, now: @escaping @Sendable () -> Date = { Date() },
-        batchWindow: TimeInterval = RefreshEngine.defaultBatchWindow
+        batchWindow: TimeInterval = RefreshEngine.defaultBatchWindow,
+        sharedDatabase: Bool = false
     ) {
         self.routineRefreshLevel = routineRefreshLevel
         configurationBox = Mutex(configuration)
@@ -48,7 +49,9 @@ public final class RefreshEngine: Sendable {
         self.now = now
         refresher = GrantRefresher(
             store: store, client: client, policy: RefreshPolicy(settings: configuration.refresh), owner: owner,
-            now: now, ownerIsGone: { other in RefreshEngine.ownerIsGone(other, me: owner) })
+            // On a database several daemons share, another daemon's claim is never presumed gone: its
+            // lease, on the database's clock, decides (it may be alive on another machine).
+            now: now, ownerIsGone: { other in sharedDatabase ? false : RefreshEngine.ownerIsGone(other, me: owner) })
         retention = EventRetention(store: store, keepDays: configuration.history.keepDays, logger: logger, now: now)
         outages = EndpointOutages(policy: RefreshPolicy(settings: configuration.refresh))
         (due, dueContinuation) = AsyncStream.makeStream(of: Int64.self)

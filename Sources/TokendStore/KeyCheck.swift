@@ -4,15 +4,20 @@ import TokendPolicy
 /// The database's key check value: a constant sealed with the key, kept in `store_meta`, so a
 /// wrong `key_file` is found when the database is opened, before anything is written with it
 /// (a daemon started with another key would otherwise seal new tokens under it and lose the old).
-enum KeyCheck {
-    static let name = "key_check"
+public enum KeyCheck {
+    public static let name = "key_check"
     private static let plaintext = "imanage-tokend key check v1"
     /// The associated data of the key check: a grant identity no real grant can have.
     private static let grant = GrantKey(organisation: "\u{0}key-check", kind: .library, subject: "\u{0}")
 
     /// The key check value of `cipher`'s key, as stored.
-    static func sealed(with cipher: TokenCipher) throws -> [UInt8] {
+    public static func sealed(with cipher: TokenCipher) throws -> [UInt8] {
         try cipher.seal(plaintext, for: grant, field: .refreshToken)
+    }
+
+    /// Whether `sealed` (a stored key check value) opens with `cipher`: the key is the database's.
+    public static func opens(_ sealed: [UInt8], with cipher: TokenCipher) -> Bool {
+        (try? cipher.open(sealed, for: grant, field: .refreshToken)) == plaintext
     }
 
     /// Checks `cipher` against the stored value. A database without one gets one when `writing`

@@ -116,7 +116,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
 /// A prepared statement; binds by 1-based index and reads columns by 0-based index.
 final class SQLiteStatement {
-    private let statement: OpaquePointer
+    let statement: OpaquePointer
     private let connection: SQLiteConnection
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 

@@ -8,6 +8,13 @@ public struct PinnedCustomer: Sendable, Equatable {
     public var pinnedAt: Date
     /// Who or what pinned it ("authorised by Alice Admin on the web page", "import").
     public var pinnedBy: String
+
+    public init(organisation: String, customerID: String, pinnedAt: Date, pinnedBy: String) {
+        self.organisation = organisation
+        self.customerID = customerID
+        self.pinnedAt = pinnedAt
+        self.pinnedBy = pinnedBy
+    }
 }
 
 extension SQLiteGrantStore {

@@ -19,6 +19,26 @@ public struct PendingNotification: Sendable, Equatable {
     public var commandDone: Bool
     public var webhookDone: Bool
     public var attempts: Int
+
+    public init(
+        id: Int64, createdAt: Date, event: NotificationEvent, organisation: String, kind: String, subject: String,
+        status: GrantStatus, previousStatus: GrantStatus?, reason: String, authorizedByEmail: String?,
+        commandDone: Bool, webhookDone: Bool, attempts: Int
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.event = event
+        self.organisation = organisation
+        self.kind = kind
+        self.subject = subject
+        self.status = status
+        self.previousStatus = previousStatus
+        self.reason = reason
+        self.authorizedByEmail = authorizedByEmail
+        self.commandDone = commandDone
+        self.webhookDone = webhookDone
+        self.attempts = attempts
+    }
 }
 
 /// A way of delivering a notification, remembered per row so a retry does not repeat one that worked.
@@ -28,21 +48,23 @@ public enum NotificationChannel: Sendable {
 
 /// Whether this process's status changes queue notifications (`[notify]` configured), and whom to
 /// wake when a write queued one.
-final class NotificationOutbox: Sendable {
+public final class NotificationOutbox: Sendable {
     private struct State {
         var repeatAfter: TimeInterval?
         var wake: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
 
-    var repeatAfter: TimeInterval? { state.withLock { $0.repeatAfter } }
+    public init() {}
 
-    func enable(repeatAfter: TimeInterval) { state.withLock { $0.repeatAfter = repeatAfter } }
+    public var repeatAfter: TimeInterval? { state.withLock { $0.repeatAfter } }
 
-    func onQueued(_ wake: @escaping @Sendable () -> Void) { state.withLock { $0.wake = wake } }
+    public func enable(repeatAfter: TimeInterval) { state.withLock { $0.repeatAfter = repeatAfter } }
+
+    public func onQueued(_ wake: @escaping @Sendable () -> Void) { state.withLock { $0.wake = wake } }
 
     /// Called after the commit of a write that queued notifications.
-    func queued(_ any: Bool) {
+    public func queued(_ any: Bool) {
         guard any, let wake = state.withLock({ $0.wake }) else { return }
         wake()
     }

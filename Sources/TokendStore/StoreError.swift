@@ -4,6 +4,8 @@ import TokendPolicy
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case sqlite(code: Int32, message: String, path: String)
+    /// A shared database (PostgreSQL) refused or failed a query; `location` never holds a password.
+    case database(location: String, message: String)
     case newerSchema(path: String, found: Int, known: Int)
     case wrongKeySize(bytes: Int)
     /// A token could not be decrypted: a different key, or a ciphertext not of this grant.
@@ -26,6 +28,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "cannot open the database \(path): \(reason) (check the path in `database` and that the directory is writable by the daemon's user)"
         case let .sqlite(code, message, path):
             "database \(path): \(message) (SQLite code \(code))"
+        case let .database(location, message):
+            "database \(location): \(message)"
         case let .newerSchema(path, found, known):
             "database \(path) has schema version \(found), newer than this imanage-tokend knows (\(known)): upgrade imanage-tokend or restore an older database"
         case let .wrongKeySize(bytes):

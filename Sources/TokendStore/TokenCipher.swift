@@ -4,23 +4,24 @@ import TokendPolicy
 
 /// Encrypts tokens at rest with AES-256-GCM. The grant's identity and the field name are the
 /// associated data, so a ciphertext copied to another row or another column fails to open.
-struct TokenCipher: Sendable {
-    enum Field: String { case refreshToken = "refresh_token", accessToken = "access_token" }
+/// Public so every store (SQLite, PostgreSQL) seals exactly alike: a migrated ciphertext still opens.
+public struct TokenCipher: Sendable {
+    public enum Field: String { case refreshToken = "refresh_token", accessToken = "access_token" }
 
     private let key: SymmetricKey
 
-    init(keyBytes: [UInt8]) throws(StoreError) {
+    public init(keyBytes: [UInt8]) throws(StoreError) {
         guard keyBytes.count == 32 else { throw .wrongKeySize(bytes: keyBytes.count) }
         key = SymmetricKey(data: keyBytes)
     }
 
-    func seal(_ token: String, for grant: GrantKey, field: Field) throws -> [UInt8] {
+    public func seal(_ token: String, for grant: GrantKey, field: Field) throws -> [UInt8] {
         let box = try AES.GCM.seal(Data(token.utf8), using: key, authenticating: Self.associatedData(grant, field))
         guard let combined = box.combined else { throw StoreError.cannotDecrypt(grant: grant.description) }
         return [UInt8](combined)
     }
 
-    func open(_ ciphertext: [UInt8], for grant: GrantKey, field: Field) throws(StoreError) -> String {
+    public func open(_ ciphertext: [UInt8], for grant: GrantKey, field: Field) throws(StoreError) -> String {
         do {
             let box = try AES.GCM.SealedBox(combined: ciphertext)
             let plain = try AES.GCM.open(box, using: key, authenticating: Self.associatedData(grant, field))
@@ -31,7 +32,7 @@ struct TokenCipher: Sendable {
     }
 
     /// A short, stable identifier of a token for logs and status ("rt:1a2b3c4d"), never the token.
-    static func fingerprint(_ token: String) -> String {
+    public static func fingerprint(_ token: String) -> String {
         let digest = SHA256.hash(data: Data(token.utf8))
         return digest.prefix(4).map { String(format: "%02x", $0) }.joined()
     }

@@ -9,6 +9,7 @@ struct ConfigurationLoader {
         "database", "key_file", "public_url", "listen", "api_socket", "ca_file",
         "refresh", "cloud_application", "organisation",
         "api_socket_group", "api_client", "metrics_listen", "metrics_per_grant", "history", "notify",
+        "database_password_file",
     ]
     static let defaultDatabase = "/var/lib/imanage-tokend/tokend.sqlite"
     static let defaultKeyFile = "token.key"
@@ -43,7 +44,8 @@ struct ConfigurationLoader {
         let root = ConfigTable(table: document, keyPrefix: "", tableName: "the top level", problems: problems)
         root.reportUnknownKeys(known: Self.knownTopLevelKeys)
 
-        let database = readPath(root, "database", default: Self.defaultDatabase)
+        let databaseSetting = DatabaseReader(root: root, files: files, defaultDatabase: Self.defaultDatabase).read()
+        let database = databaseSetting?.setting
         let key = readKey(root)
         let publicURL = readPublicURL(root)
         let listen = readListen(root)
@@ -74,6 +76,9 @@ struct ConfigurationLoader {
         configuration.history = history
         configuration.secretFiles = files.ledger.references
         configuration.notify = notify
+        configuration.postgres = databaseSetting?.postgres
+        (configuration.databasePassword, configuration.databasePasswordFile) =
+            (databaseSetting?.password?.secret, databaseSetting?.password?.path)
         return configuration
     }
 
