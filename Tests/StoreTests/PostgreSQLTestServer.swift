@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import TokendConfig
 import TokendPostgres
+import TokendTestSupport
 
 /// A scratch PostgreSQL server for this test run: started once (initdb and pg_ctl in a temporary
 /// directory, as the `postgres` user when root, else as this user), each test making its own
@@ -76,7 +77,7 @@ enum PostgreSQLTestServer {
         if asRoot { try run("/bin/chown", ["-R", "postgres:postgres", directory]) }
         // First, so that a start that fails half-way leaves nothing running either.
         try startWatchdog(bin: bin, directory: directory, asPostgres: asRoot)
-        let port = try freePort()
+        let port = try LocalPort.free()
         try run(bin + "/initdb", [
             "-D", directory + "/data", "-U", user, "--pwfile", passwordFile, "--auth-host=scram-sha-256",
             "--auth-local=trust", "--no-sync", "-E", "UTF8", "--locale=C",
@@ -126,23 +127,6 @@ enum PostgreSQLTestServer {
         let result = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
         guard result == 0 else { throw Failure("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
         return pid
-    }
-
-    /// A port the kernel says is free now (the server binds it a moment later).
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure("socket: \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw Failure("bind: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     struct Failure: Error, CustomStringConvertible {
