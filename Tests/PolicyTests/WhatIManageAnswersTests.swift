@@ -175,4 +175,25 @@ struct WhatIManageAnswersTests {
         #expect(!lifecycle.update(after: .success(Fixture.tokens(rotated: true)), for: Fixture.claim(fresh), at: now, unitRandom: 0.5)
             .refreshTokenWarning)
     }
+
+    @Test("row 'the same, for outage_grants distinct grants of one token endpoint within outage_window_seconds': the endpoint is down, one probe, the others wait")
+    func endpointDown() {
+        var book = EndpointOutageBook(policy: RefreshPolicy())
+        let endpoint = "https://cloudimanage.com/auth/oauth2/token"
+        let failure = RefreshFailure(.transient, httpStatus: 503, detail: "iManage answered 503")
+        var steps: [EndpointOutageBook.Step] = []
+        for grant in Int64(1)...3 {
+            steps.append(book.record(grant, endpoint: endpoint, organisations: ["acme"], failure: failure,
+                                     accessExpiresAt: now.addingTimeInterval(600), now: now.addingTimeInterval(Double(grant)), unitRandom: 0))
+        }
+        guard case .wentDown = steps[2] else {
+            Issue.record("three distinct grants did not take the endpoint down: \(steps)")
+            return
+        }
+        #expect(book.outages.map(\.endpoint) == [endpoint])
+        // Another grant of the endpoint sends nothing while it is down.
+        if case .refresh = book.decide(9, endpoint: endpoint, accessExpiresAt: now.addingTimeInterval(600), now: now.addingTimeInterval(4)) {
+            Issue.record("a waiting grant was let through while the endpoint is down")
+        }
+    }
 }
