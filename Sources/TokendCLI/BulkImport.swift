@@ -147,9 +147,20 @@ struct BulkImport {
                 }
             })
         }
+        // An organisation with no customer_id and no pin yet is pinned by its first stored grant:
+        // then lines are verified one at a time, so the file's first good line decides, not a race.
+        var unpinned = false
+        for organisation in Set(work.map(\.organisation.name)) {
+            guard let config = configuration.organisation(named: organisation), config.customerID == nil else { continue }
+            if (try? await store.pinnedCustomer(of: organisation)) ?? nil == nil { unpinned = true }
+        }
+        let workers = unpinned ? 1 : max(1, min(concurrency, work.count))
+        if unpinned && concurrency > 1 {
+            printError("imanage-tokend import: an organisation has no customer_id and no customer pinned yet: verifying one line at a time, so the first good line pins it (set customer_id for a faster import)")
+        }
         let queue = WorkQueue(work)
         await withTaskGroup(of: Void.self) { group in
-            for worker in 0..<max(1, min(concurrency, work.count)) {
+            for worker in 0..<workers {
                 let lane = lanes[worker % lanes.count]
                 group.addTask(executorPreference: lane.executor) {
                     while let next = queue.next() {
