@@ -100,6 +100,26 @@ final class SQLiteConnection: @unchecked Sendable {
         return statement.int64(0)
     }
 
+    /// Switches the database to WAL mode. A new database is still in rollback mode, where two
+    /// connections that both read it and then both ask for the exclusive lock the switch needs
+    /// would deadlock, so SQLite answers one of them `SQLITE_BUSY` at once, without waiting in the
+    /// busy handler (found by `GrantStoreTests.concurrentFirstOpen`: parallel imports of a first
+    /// grant). That answer is retried here, for as long as the busy timeout would have waited.
+    func enableWriteAheadLog(waitingUpTo timeout: TimeInterval = 10) throws(StoreError) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var pause: UInt32 = 2_000
+        while true {
+            do {
+                try execute("PRAGMA journal_mode = WAL")
+                return
+            } catch let error {
+                guard case .sqlite(let code, _, _) = error, code & 0xff == SQLITE_BUSY, Date() < deadline else { throw error }
+                usleep(pause)
+                pause = min(pause * 2, 50_000)
+            }
+        }
+    }
+
     /// Runs `body` in one `BEGIN IMMEDIATE` … `COMMIT`, rolling back if it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")

@@ -36,7 +36,8 @@ public final class SQLiteGrantStore: @unchecked Sendable {
             guard let cipher = optionalCipher else { throw .noKey(path: path) }
             tightenedPermissions = try Self.prepareFile(path)
             let connection = try SQLiteConnection(path: path, readOnly: false)
-            try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+            try connection.enableWriteAheadLog()
+            try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
             try Migrations.migrate(connection)
             try KeyCheck.verify(cipher, connection, writing: true)
             writer = GroupCommitWriter(connection: connection)
