@@ -109,6 +109,30 @@ enum Migrations {
             updated_at REAL NOT NULL
         );
         """,
+        // 5: notification ids are never used twice. Without AUTOINCREMENT, SQLite gave the next
+        // notification the id of the last one delivered (and deleted), so a receiver that drops
+        // duplicates by `notification_id`, as at-least-once delivery asks it to, dropped the
+        // recovery after a problem (NotificationDaemonTests saw two notifications with id 1).
+        """
+        CREATE TABLE notifications_unique_ids (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at REAL NOT NULL,
+            event TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            status TEXT NOT NULL,
+            previous_status TEXT,
+            reason TEXT NOT NULL,
+            authorized_by_email TEXT,
+            command_done INTEGER NOT NULL DEFAULT 0,
+            webhook_done INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO notifications_unique_ids SELECT * FROM notifications;
+        DROP TABLE notifications;
+        ALTER TABLE notifications_unique_ids RENAME TO notifications;
+        """,
     ]
 
     /// Brings the database up to the newest schema, one transaction per migration. The version is

@@ -49,4 +49,28 @@ struct StoreContractOutboxTests {
             #expect(wakes.withLock { $0 } == 3)
         }
     }
+
+    /// Receivers drop duplicates by `notification_id` (delivery is at least once), so an id must
+    /// never name two notifications, even after the first was delivered and deleted.
+    @Test("a notification id is never given again after its notification was delivered", arguments: StoreFactory.available)
+    func idsNeverReused(_ factory: StoreFactory) async throws {
+        try await withStore(factory) { subject in
+            let store = subject.store
+            let key = GrantKey.library("ACTIVE", of: "acme")
+            store.enableNotifications(repeatAfter: 0)
+            let refused = GrantUpdate(status: .needsReauth, message: "refused", nextRefreshAt: nil)
+            var seen: [Int64] = []
+            for round in 0..<3 {
+                _ = try await store.saveAuthorization(authorization(key, refresh: "rt-\(round)", access: "at-\(round)"), now: Date())
+                let id = try #require(try await store.record(for: key)).id
+                _ = try await store.apply(refused, toGrant: id, claimedBy: nil, now: Date())
+                for notification in try await store.pendingNotifications(limit: 10) {
+                    seen.append(notification.id)
+                    try await store.deleteNotification(id: notification.id)
+                }
+            }
+            #expect(seen.count >= 3)
+            #expect(Set(seen).count == seen.count, "ids given twice: \(seen)")
+        }
+    }
 }
