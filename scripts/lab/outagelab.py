@@ -173,7 +173,7 @@ def print_scale_table(machine, results, options):
     print()
     print(f"Fault matrix at scale, {machine}: {options.grants} library grants, access tokens of "
           f"{options.scale_lifetime} s, default [refresh] settings (backoff 30 s to 5 min, outage_grants 3, "
-          f"outage_probe_max_seconds 5, recovery_refreshes_per_second 1000), each outage {options.outage_minutes:g} min.")
+          f"outage_probe_max_seconds 2, recovery_refreshes_per_second 2000), each outage {options.outage_minutes:g} min.")
     print()
     print("| fault | statuses seen during it | marked down after | token requests during it | peak rate: steady / outage / recovery "
           "| first answer after the return | every grant `authorized` after the return | journal lines down / up |")
