@@ -3,7 +3,6 @@ import Logging
 import PostgresNIO
 import TokendConfig
 import TokendPostgres
-import TokendTestSupport
 
 /// A scratch PostgreSQL server for this test run: started once (initdb and pg_ctl in a temporary
 /// directory, as the `postgres` user when root, else as this user), each test making its own
@@ -12,14 +11,28 @@ import TokendTestSupport
 /// `TOKEND_POSTGRES_BIN` names the directory of initdb and pg_ctl; without it the newest
 /// `/usr/lib/postgresql/*/bin` (Debian's `postgresql` package) is used. Without either, the
 /// PostgreSQL side of the contract suite is skipped and says so.
-enum PostgreSQLTestServer {
-    struct Running: Sendable {
-        let port: Int
-        let password: String
-        let directory: String
+///
+/// A second server, in TLS mode (`newTLSDatabase`), accepts only TLS (`hostssl` in pg_hba.conf):
+/// its certificate, for 127.0.0.1 and localhost, is signed by a CA made with `openssl` for the run
+/// (`TLSFiles.caFile`); `TLSFiles.otherCAFile` is a CA that signed nothing of it.
+public enum PostgreSQLTestServer {
+    public struct Running: Sendable {
+        public let port: Int
+        public let password: String
+        public let directory: String
+        /// The certificates of a TLS-mode server; `nil` for the plain one.
+        public let tls: TLSFiles?
     }
 
-    static let user = "tokend"
+    /// The PEM files of a TLS-mode server.
+    public struct TLSFiles: Sendable {
+        /// The CA that signed the server's certificate (SAN 127.0.0.1 and localhost).
+        public let caFile: String
+        /// Another CA, which signed nothing the server shows.
+        public let otherCAFile: String
+    }
+
+    public static let user = "tokend"
 
     /// Where initdb and pg_ctl are, or `nil` (no PostgreSQL here).
     static let binDirectory: String? = {
@@ -32,47 +45,69 @@ enum PostgreSQLTestServer {
             .first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
     }()
 
-    static var isInstalled: Bool { binDirectory != nil }
+    public static var isInstalled: Bool { binDirectory != nil }
+    /// The TLS mode needs the `openssl` command too, to make its certificates.
+    public static var tlsIsPossible: Bool { isInstalled && FileManager.default.isExecutableFile(atPath: openssl) }
+    static let openssl = "/usr/bin/openssl"
 
     /// The server, started by the first test that asks, on a thread of its own (initdb takes
     /// seconds; the tests' cooperative threads must not wait on it).
     private static let started = Task<Running, any Error> {
         try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try start() }) }
+            Thread.detachNewThread { continuation.resume(with: Result { try start(tls: false) }) }
+        }
+    }
+
+    private static let startedWithTLS = Task<Running, any Error> {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try start(tls: true) }) }
         }
     }
 
     /// A new, empty database on the server, for one test.
-    static func newDatabase() async throws -> PostgresConnectionSettings {
+    public static func newDatabase() async throws -> PostgresConnectionSettings {
         let server = try await started.value
+        return settings(server, database: try await createDatabase(on: server))
+    }
+
+    /// A new, empty database on the TLS-only server, with its certificates; the settings are
+    /// `sslmode=require` to 127.0.0.1 (change `url` to try others).
+    public static func newTLSDatabase() async throws -> (settings: PostgresConnectionSettings, server: Running) {
+        let server = try await startedWithTLS.value
+        var settings = settings(server, database: try await createDatabase(on: server))
+        settings.url.tls = .require
+        return (settings, server)
+    }
+
+    private static func createDatabase(on server: Running) async throws -> String {
         let name = "test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20))"
-        let admin = settings(server, database: "postgres")
-        let client = PostgresClient(configuration: try adminConfiguration(admin), backgroundLogger: Logger(label: "test.postgres"))
+        let client = PostgresClient(configuration: adminConfiguration(server), backgroundLogger: Logger(label: "test.postgres"))
         let running = Task { await client.run() }
         defer { running.cancel() }
         try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        return settings(server, database: name)
+        return name
     }
 
-    static func settings(_ server: Running, database: String) -> PostgresConnectionSettings {
+    public static func settings(_ server: Running, database: String) -> PostgresConnectionSettings {
         PostgresConnectionSettings(
             url: PostgresURL(user: user, host: "127.0.0.1", port: server.port, database: database, tls: .disable),
             password: server.password)
     }
 
-    private static func adminConfiguration(_ settings: PostgresConnectionSettings) throws -> PostgresClient.Configuration {
+    /// The superuser over the server's Unix socket (trusted locally, TLS or not).
+    private static func adminConfiguration(_ server: Running) -> PostgresClient.Configuration {
         PostgresClient.Configuration(
-            host: settings.url.host, port: settings.url.port, username: settings.url.user, password: settings.password,
-            database: settings.url.database, tls: .disable)
+            unixSocketPath: "\(server.directory)/.s.PGSQL.\(server.port)", username: user, password: server.password, database: "postgres")
     }
 
-    private static func start() throws -> Running {
+    private static func start(tls: Bool) throws -> Running {
         guard let bin = binDirectory else { throw Failure("no PostgreSQL server here: apt-get install postgresql") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-pg-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let password = UUID().uuidString
         let passwordFile = directory + "/password"
         try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
+        let tlsFiles = tls ? try makeCertificates(in: directory) : nil
         let asRoot = geteuid() == 0
         if asRoot { try run("/bin/chown", ["-R", "postgres:postgres", directory]) }
         // First, so that a start that fails half-way leaves nothing running either.
@@ -82,12 +117,43 @@ enum PostgreSQLTestServer {
             "-D", directory + "/data", "-U", user, "--pwfile", passwordFile, "--auth-host=scram-sha-256",
             "--auth-local=trust", "--no-sync", "-E", "UTF8", "--locale=C",
         ], asPostgres: asRoot)
-        try run(bin + "/pg_ctl", [
-            "-D", directory + "/data", "-l", directory + "/log", "-w", "-o",
-            "-k \(directory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c max_connections=300",
-            "start",
-        ], asPostgres: asRoot)
-        return Running(port: port, password: password, directory: directory)
+        var options = "-k \(directory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c max_connections=300"
+        if tls {
+            // Only TLS over TCP: a plain connection finds no pg_hba.conf line and is refused.
+            let hba = "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n"
+            try Data(hba.utf8).write(to: URL(fileURLWithPath: directory + "/data/pg_hba.conf"))
+            if asRoot { try run("/bin/chown", ["postgres:postgres", directory + "/data/pg_hba.conf"]) }
+            options += " -c ssl=on -c ssl_cert_file=\(directory)/server.crt -c ssl_key_file=\(directory)/server.key"
+        }
+        try run(bin + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/log", "-w", "-o", options, "start"], asPostgres: asRoot)
+        return Running(port: port, password: password, directory: directory, tls: tlsFiles)
+    }
+
+    /// A CA, the server's certificate it signs (SAN 127.0.0.1 and localhost) with its key (0600:
+    /// PostgreSQL refuses a key others can read), and another CA, all made with `openssl`.
+    private static func makeCertificates(in directory: String) throws -> TLSFiles {
+        func path(_ name: String) -> String { "\(directory)/\(name)" }
+        for ca in ["ca", "other-ca"] {
+            try run(openssl, [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=imanage-tokend test \(ca)",
+                "-keyout", path("\(ca).key"), "-out", path("\(ca).crt"),
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ])
+        }
+        try run(openssl, [
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", path("server.key"), "-out", path("server.csr"),
+        ])
+        let extensions = "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        try Data(extensions.utf8).write(to: URL(fileURLWithPath: path("server.ext")))
+        try run(openssl, [
+            "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"), "-CAcreateserial",
+            "-days", "2", "-extfile", path("server.ext"), "-out", path("server.crt"),
+        ])
+        guard chmod(path("server.key"), 0o600) == 0 else { throw Failure("cannot chmod the server key: \(String(cString: strerror(errno)))") }
+        // The other test users read the CAs (the daemon under test reads ca_file).
+        _ = chmod(path("ca.crt"), 0o644)
+        _ = chmod(path("other-ca.crt"), 0o644)
+        return TLSFiles(caFile: path("ca.crt"), otherCAFile: path("other-ca.crt"))
     }
 
     /// Stops the server and removes its directory once this process has gone.
@@ -129,8 +195,8 @@ enum PostgreSQLTestServer {
         return pid
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
         init(_ description: String) { self.description = description }
     }
 }
