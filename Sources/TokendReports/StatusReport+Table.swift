@@ -5,7 +5,8 @@ extension StatusReport {
     /// The report for a person: whether the daemon runs, one line per library and user (what
     /// needs a person first), and a summary. With `colour`, statuses are red, yellow or green.
     public func table(colour: Bool) -> String {
-        var output = daemon.running
+        var output = daemon.sharedDatabase != nil ? daemonsLines()
+            : daemon.running
             ? "daemon: running\(daemon.pid.map { " (pid \($0))" } ?? ""), imanage-tokend \(daemon.version)\n"
             : "daemon: NOT running, imanage-tokend \(daemon.version)\n"
         for note in notes { output += "note: \(note)\n" }
@@ -40,6 +41,20 @@ extension StatusReport {
             if let reason = entry.reason, entry.lastError != nil || reason.count > 72 {
                 output += "  \(entry.key.organisation) \(entry.key.kind.rawValue) \(entry.key.subject): \(reason)\n"
             }
+        }
+        return output
+    }
+
+    /// On a shared database: how many daemons are alive, then one line each (host, pid, last beat, claims).
+    private func daemonsLines() -> String {
+        let alive = daemon.nodes.filter(\.alive).count
+        var output = "daemons: \(alive) of \(daemon.nodes.count) alive on \(daemon.sharedDatabase ?? "the database")"
+            + "\(alive == 0 ? " (NONE running)" : ""), imanage-tokend \(daemon.version)\n"
+        for node in daemon.nodes {
+            let seen = RelativeTime.describe(node.lastSeenAt, now: generatedAt)
+            output += node.alive
+                ? "  alive      \(node.host) pid \(node.pid), seen \(seen), \(node.grantsClaimed) \(node.grantsClaimed == 1 ? "grant" : "grants") claimed\n"
+                : "  NOT alive  \(node.host) pid \(node.pid), last seen \(seen)\n"
         }
         return output
     }
