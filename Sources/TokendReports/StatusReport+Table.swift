@@ -45,16 +45,26 @@ extension StatusReport {
         return output
     }
 
-    /// On a shared database: how many daemons are alive, then one line each (host, pid, last beat, claims).
+    /// Daemons not alive shown one per line in the table, the most recently seen; the JSON lists all.
+    static let silentDaemonsShown = 3
+
+    /// On a shared database: how many daemons are alive, then one line each (host, pid, last beat,
+    /// claims) for the live ones and the few most recently seen of the others (a killed daemon's
+    /// row stays a day; every restart is a new row).
     private func daemonsLines() -> String {
-        let alive = daemon.nodes.filter(\.alive).count
-        var output = "daemons: \(alive) of \(daemon.nodes.count) alive on \(daemon.sharedDatabase ?? "the database")"
-            + "\(alive == 0 ? " (NONE running)" : ""), imanage-tokend \(daemon.version)\n"
-        for node in daemon.nodes {
+        let alive = daemon.nodes.filter(\.alive)
+        let silent = daemon.nodes.filter { !$0.alive }.sorted { $0.lastSeenAt > $1.lastSeenAt }
+        var output = "daemons: \(alive.count) of \(daemon.nodes.count) alive on \(daemon.sharedDatabase ?? "the database")"
+            + "\(alive.isEmpty ? " (NONE running)" : ""), imanage-tokend \(daemon.version)\n"
+        for node in alive {
             let seen = RelativeTime.describe(node.lastSeenAt, now: generatedAt)
-            output += node.alive
-                ? "  alive      \(node.host) pid \(node.pid), seen \(seen), \(node.grantsClaimed) \(node.grantsClaimed == 1 ? "grant" : "grants") claimed\n"
-                : "  NOT alive  \(node.host) pid \(node.pid), last seen \(seen)\n"
+            output += "  alive      \(node.host) pid \(node.pid), seen \(seen), \(node.grantsClaimed) \(node.grantsClaimed == 1 ? "grant" : "grants") claimed\n"
+        }
+        for node in silent.prefix(Self.silentDaemonsShown) {
+            output += "  NOT alive  \(node.host) pid \(node.pid), last seen \(RelativeTime.describe(node.lastSeenAt, now: generatedAt))\n"
+        }
+        if silent.count > Self.silentDaemonsShown {
+            output += "  and \(silent.count - Self.silentDaemonsShown) more not alive (status --json lists them; a row goes a day after its last beat)\n"
         }
         return output
     }

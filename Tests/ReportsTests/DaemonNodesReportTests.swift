@@ -39,6 +39,18 @@ struct DaemonNodesReportTests {
         #expect(table.hasPrefix("daemons: 1 of 2 alive on \(Self.database), imanage-tokend"), "\(table)")
         #expect(table.contains("  alive      db1 pid 812, seen 1s ago, 3 grants claimed\n"), "\(table)")
         #expect(table.contains("  NOT alive  db2 pid 77, last seen 5m ago\n"), "\(table)")
+
+        // Every restart is a new row, and a killed daemon's stays a day: the table shows the few most recent.
+        var restarted = [nodes[0]]
+        for minutes in 1...5 {
+            restarted.append(DaemonNode(
+                name: "daemon:db2:\(minutes):1", host: "db2", pid: minutes, lastSeenAt: grants.now.addingTimeInterval(Double(-60 * minutes)),
+                grantsClaimed: 0, alive: false))
+        }
+        let many = try self.report(.shared(database: Self.database, nodes: restarted.reversed(), host: "db1"), grants: grants).table(colour: false)
+        #expect(many.hasPrefix("daemons: 1 of 6 alive on"), "\(many)")
+        #expect(many.contains("  alive      db1 pid 812, seen 1s ago, 3 grants claimed\n  NOT alive  db2 pid 1, last seen 1m ago\n"
+            + "  NOT alive  db2 pid 2, last seen 2m ago\n  NOT alive  db2 pid 3, last seen 3m ago\n  and 2 more not alive"), "\(many)")
     }
 
     @Test("PostgreSQL: with no node alive the report is critical, like a stopped daemon, and its note names the database")
