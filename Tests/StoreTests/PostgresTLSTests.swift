@@ -60,6 +60,23 @@ struct PostgresTLSTests {
         #expect(try await store.records().isEmpty)
     }
 
+    @Test("verify-full to an address the certificate does not name (its IP SAN is 127.0.0.1 only) is refused, though its CA is right; require does not check names")
+    func verifyFullChecksTheAddress() async throws {
+        let (base, server) = try await PostgreSQLTestServer.newTLSDatabase()
+        let tls = try #require(server.tls)
+        var unnamed = base
+        unnamed.url.host = PostgreSQLTestServer.unnamedAddress
+        unnamed.url.tls = .verifyFull
+        unnamed.caFile = tls.caFile
+        let error = await #expect(throws: StoreError.self) {
+            _ = try await PostgresGrantStore.open(unnamed, key: Self.key)
+        }
+        let text = "\(String(describing: error))"
+        #expect(text.contains("the certificate names \(PostgreSQLTestServer.unnamedAddress)") && text.contains("ca_file"), "\(text)")
+        unnamed.url.tls = .require
+        try await Self.storesAndReads(unnamed)
+    }
+
     @Test("sslmode=disable against the hostssl-only server is refused, naming pg_hba.conf and sslmode")
     func plainConnectionRefused() async throws {
         let (base, _) = try await PostgreSQLTestServer.newTLSDatabase()

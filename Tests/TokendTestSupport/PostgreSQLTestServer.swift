@@ -32,6 +32,9 @@ public enum PostgreSQLTestServer {
         public let otherCAFile: String
     }
 
+    /// An address the TLS-mode server listens on too that its certificate does not name.
+    public static let unnamedAddress = "127.0.0.2"
+
     public static let user = "tokend"
 
     /// Where initdb and pg_ctl are, or `nil` (no PostgreSQL here).
@@ -120,9 +123,11 @@ public enum PostgreSQLTestServer {
         var options = "-k \(directory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c max_connections=300"
         if tls {
             // Only TLS over TCP: a plain connection finds no pg_hba.conf line and is refused.
-            let hba = "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n"
+            let hba = "local all all trust\nhostssl all all 127.0.0.0/8 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n"
             try Data(hba.utf8).write(to: URL(fileURLWithPath: directory + "/data/pg_hba.conf"))
             if asRoot { try run("/bin/chown", ["postgres:postgres", directory + "/data/pg_hba.conf"]) }
+            // Also on 127.0.0.2, an address the certificate does not name (`TLSFiles.unnamedAddress`).
+            options = options.replacingOccurrences(of: "listen_addresses=127.0.0.1", with: "listen_addresses=127.0.0.1,\(unnamedAddress)")
             options += " -c ssl=on -c ssl_cert_file=\(directory)/server.crt -c ssl_key_file=\(directory)/server.key"
         }
         try run(bin + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/log", "-w", "-o", options, "start"], asPostgres: asRoot)
