@@ -233,6 +233,8 @@ let package = Package(
             name: "TokendTestSupport",
             dependencies: [
                 "TokendPolicy", "TokendConfig", "TokendStore", "IManageClient", "TokendEngine", "IManageEmulator", "TokendHTTP",
+                // The scratch PostgreSQL server (PostgreSQLTestServer) of the store and CLI tests.
+                "TokendPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

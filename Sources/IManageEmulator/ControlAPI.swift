@@ -311,7 +311,9 @@ struct ControlAPI: Sendable {
                                                       "refresh_token_lifetime_restarts":false,"require_pkce":false}
         POST   /_emulator/grants                     {"user":"ALICE","client_id":"tokend-demo","count":1000}
                                                      -> JSON array of refresh tokens (text with Accept: text/plain)
-        GET    /_emulator/grants                     {"grants":…,"active":…,"revoked":…,"expired":…,"reuse_revocations":…}
+        GET    /_emulator/grants                     {"grants":…,"active":…,"revoked":…,"expired":…,"reuse_revocations":…,
+                                                      "reuse_by_second_refresher":…,"reuse_after_lost_answer":…,
+                                                      "overlapping_refreshes":…}
         POST   /_emulator/inspect                    {"refresh_token":"…"} -> {"state":"active|rotated|revoked|expired|unknown",…}
         POST   /_emulator/revoke                     {"refresh_token":"…"} revoke that grant
         POST   /_emulator/clock                      {"advance_seconds":3600} move the emulator's clock forward

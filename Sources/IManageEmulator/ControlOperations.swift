@@ -30,19 +30,33 @@ public struct GrantSummary: Sendable, Equatable {
     public var expired: Int
     /// Grants revoked because a rotated refresh token was presented again outside the grace period.
     public var reuseRevocations: Int
+    /// Of those, the ones whose successor token was presented too: a second holder refreshed the
+    /// grant with a stale token (two clients refreshed one grant). See `RefreshChainWatch`.
+    public var reuseBySecondRefresher: Int
+    /// Of those, the ones whose successor was never presented: the rotation's answer was lost (a crash).
+    public var reuseAfterLostAnswer: Int
+    /// Token requests that arrived while another of the same grant chain was being answered.
+    public var overlappingRefreshes: Int
 
-    public init(grants: Int, active: Int, revoked: Int, expired: Int, reuseRevocations: Int) {
+    public init(
+        grants: Int, active: Int, revoked: Int, expired: Int, reuseRevocations: Int,
+        reuseBySecondRefresher: Int = 0, reuseAfterLostAnswer: Int = 0, overlappingRefreshes: Int = 0
+    ) {
         self.grants = grants
         self.active = active
         self.revoked = revoked
         self.expired = expired
         self.reuseRevocations = reuseRevocations
+        self.reuseBySecondRefresher = reuseBySecondRefresher
+        self.reuseAfterLostAnswer = reuseAfterLostAnswer
+        self.overlappingRefreshes = overlappingRefreshes
     }
 
     var json: String {
         JSONText.object([
             "grants": "\(grants)", "active": "\(active)", "revoked": "\(revoked)", "expired": "\(expired)",
-            "reuse_revocations": "\(reuseRevocations)",
+            "reuse_revocations": "\(reuseRevocations)", "reuse_by_second_refresher": "\(reuseBySecondRefresher)",
+            "reuse_after_lost_answer": "\(reuseAfterLostAnswer)", "overlapping_refreshes": "\(overlappingRefreshes)",
         ])
     }
 }
@@ -120,7 +134,11 @@ extension EmulatorState {
 
     /// The grants counted by how they stand now.
     func grantSummary() -> GrantSummary {
-        var summary = GrantSummary(grants: ledger.grants.count, active: 0, revoked: 0, expired: 0, reuseRevocations: reuseRevocations)
+        let reuse = chainWatch.classifyReuse(in: ledger)
+        var summary = GrantSummary(
+            grants: ledger.grants.count, active: 0, revoked: 0, expired: 0, reuseRevocations: reuseRevocations,
+            reuseBySecondRefresher: reuse.secondRefresher, reuseAfterLostAnswer: reuse.lostAnswer,
+            overlappingRefreshes: chainWatch.overlappingRefreshes)
         for grant in ledger.grants {
             if grant.isRevoked { summary.revoked += 1 } else if now >= grant.refreshExpiresAt { summary.expired += 1 } else { summary.active += 1 }
         }

@@ -10,6 +10,8 @@ struct EmulatorState: Sendable {
     var clockOffset: Double = 0
     /// Grants revoked for the reuse of a rotated refresh token outside grace.
     var reuseRevocations = 0
+    /// Which reuses were a second refresher's and which followed a lost answer; overlapping refreshes.
+    var chainWatch = RefreshChainWatch()
     let codeLifetime: Double
     /// Every secret that passed through, when the configuration asks for the record; else nil.
     var issued: IssuedSecrets?
@@ -139,6 +141,7 @@ extension EmulatorState {
             guard now <= rotatedAt + Double(settings.rotationGraceSeconds), settings.rotationGraceSeconds > 0 else {
                 ledger.revoke(grant: index)
                 reuseRevocations += 1
+                chainWatch.recordReuse(of: key)
                 throw .invalidGrant("rotated refresh token reused; the whole grant is revoked")
             }
             // Within grace: answer the chain's current tokens, as Okta and Auth0 do.

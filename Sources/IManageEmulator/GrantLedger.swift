@@ -20,6 +20,11 @@ struct GrantLedger: Sendable {
         let grant: Int
         /// When this token was replaced by a newer one; nil while it is the grant's current token.
         var rotatedAt: Double?
+        /// The token the rotation that replaced this one issued (its answer carried it).
+        var successor: TokenKey?
+        /// A client sent it to the token endpoint at least once: someone holds it. A successor
+        /// never presented is one whose answer never reached anyone who kept it.
+        var presented = false
     }
 
     struct AuthorizationCode: Sendable {
@@ -81,7 +86,10 @@ struct GrantLedger: Sendable {
     /// Replaces a grant's refresh token with a new one; the old one is marked rotated at `now`.
     mutating func rotateRefreshToken(grant index: Int, now: Double) -> TokenKey {
         let key = TokenKey.random()
-        if let previous = grants[index].refreshToken { refreshTokens[previous]?.rotatedAt = now }
+        if let previous = grants[index].refreshToken {
+            refreshTokens[previous]?.rotatedAt = now
+            refreshTokens[previous]?.successor = key
+        }
         grants[index].refreshToken = key
         refreshTokens[key] = RefreshTokenRecord(grant: index, rotatedAt: nil)
         return key
@@ -107,6 +115,18 @@ struct GrantLedger: Sendable {
     }
 
     func refreshTokenRecord(_ key: TokenKey) -> RefreshTokenRecord? { refreshTokens[key] }
+
+    /// Notes that a client presented `key`; returns its grant, or nil for a token never issued.
+    mutating func markPresented(_ key: TokenKey) -> Int? {
+        refreshTokens[key]?.presented = true
+        return refreshTokens[key]?.grant
+    }
+
+    /// Whether the token that replaced `key` was ever presented (nil: `key` was never rotated).
+    func successorWasPresented(_ key: TokenKey) -> Bool? {
+        guard let successor = refreshTokens[key]?.successor else { return nil }
+        return refreshTokens[successor]?.presented ?? false
+    }
 
     func grantIndex(forAccessToken key: TokenKey) -> Int? { accessTokens[key] }
 

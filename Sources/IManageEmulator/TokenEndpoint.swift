@@ -16,10 +16,15 @@ struct TokenEndpoint: Sendable {
     }
 
     func handle(_ request: Request, context: EmulatorRequestContext) async throws -> Response {
+        // Read first, so a refresh counts as in flight for its chain while a fault holds it too.
+        let read: Result<[String: String], OAuthError>
+        do { read = .success(try await readForm(request)) } catch { read = .failure(error) }
+        let chain = (try? read.get()).flatMap(beginRefresh)
+        defer { if let chain { core.state.withLock { $0.chainWatch.end(grant: chain) } } }
         if let fault = try await core.injectedFault(for: .token, context: context) { return fault }
         let result: Result<TokenGrantAnswer, OAuthError>
         do {
-            let form = try await readForm(request)
+            let form = try read.get()
             result = core.state.withLock { state in
                 state.issued?.recordVerifier(form["code_verifier"])
                 let result = Result { () throws(OAuthError) -> TokenGrantAnswer in try grant(form, state: &state) }
@@ -36,6 +41,17 @@ struct TokenEndpoint: Sendable {
         case .failure(let error):
             core.counters.record(.token, error.outcome)
             return HTTPAnswers.oauthError(error)
+        }
+    }
+
+    /// For a `refresh_token` request with a token this emulator issued: notes the token as
+    /// presented and the request as in flight for its grant (`RefreshChainWatch`); the grant.
+    private func beginRefresh(_ form: [String: String]) -> Int? {
+        guard form["grant_type"] == "refresh_token", let text = form["refresh_token"], let key = TokenKey(text: text) else { return nil }
+        return core.state.withLock { state in
+            guard let grant = state.ledger.markPresented(key) else { return nil }
+            state.chainWatch.begin(grant: grant)
+            return grant
         }
     }
 

@@ -16,27 +16,51 @@ public struct TokenAPIService: Sendable {
     let engine: RefreshEngine
     let store: any GrantStore
     let now: @Sendable () -> Date
+    /// On a database several daemons share: every daemon's heartbeat (`nodes`); `nil` on SQLite,
+    /// where this process is the one daemon.
+    let sharedNodes: (@Sendable () async throws -> [DaemonNode])?
 
-    public init(engine: RefreshEngine, store: any GrantStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        engine: RefreshEngine, store: any GrantStore, now: @escaping @Sendable () -> Date = { Date() },
+        sharedNodes: (@Sendable () async throws -> [DaemonNode])? = nil
+    ) {
         self.engine = engine
         self.store = store
         self.now = now
+        self.sharedNodes = sharedNodes
     }
 
-    /// The status report, as `status --json` prints it, with this process as the running daemon;
-    /// only of the organisations `visible` to the peer.
+    /// The status report, as `status --json` prints it, with this process as a running daemon (on
+    /// a shared database, with every other one its heartbeat lists); only of the organisations
+    /// `visible` to the peer.
     func statusReport(filter: ReportFilter, visible: APIClientRule.Organisations = .all) async throws -> StatusReport {
         let configuration = engine.configuration
         let records = try await store.records(organisation: filter.organisation, kind: filter.kind)
         let pins = (try? await store.pinnedCustomers()) ?? []
+        let current = now()
+        let daemon: DaemonState
+        // This process's notes of its listeners: beside the SQLite file, or beside its API socket on PostgreSQL.
+        let missing = MissingListenersFile.read(database: configuration.postgres == nil ? configuration.database : configuration.apiSocket, pid: getpid())
+        if let sharedNodes {
+            var nodes = try await sharedNodes()
+            let me = getpid()
+            // This process answers, so it is alive whatever its last beat says.
+            if let index = nodes.firstIndex(where: { $0.pid == Int(me) && $0.host == DaemonNode.localHostName() }) { nodes[index].alive = true }
+            daemon = DaemonState(
+                running: true, pid: me, missingListeners: missing, nodes: nodes,
+                sharedDatabase: configuration.postgres?.description ?? configuration.database)
+        } else {
+            let lease = StatusRules(settings: configuration.refresh).claimLease
+            daemon = DaemonState(
+                running: true, pid: getpid(), missingListeners: missing,
+                nodes: [DaemonNode.lockHolder(pid: getpid(), host: DaemonNode.localHostName(), records: records, lease: lease, now: current)])
+        }
         var report = StatusReport(
             records: records.filter { visible.contains($0.key.organisation) },
             organisations: configuration.organisations.filter { visible.contains($0.name) }.map { ($0.name, $0.enabled) },
-            daemon: DaemonState(
-                running: true, pid: getpid(),
-                missingListeners: MissingListenersFile.read(database: configuration.database, pid: getpid())),
+            daemon: daemon,
             filter: filter,
-            rules: StatusRules(settings: configuration.refresh), now: now(),
+            rules: StatusRules(settings: configuration.refresh), now: current,
             customers: OrganisationCustomer.of(
                 configured: configuration.organisations.map { ($0.name, $0.customerID) },
                 pins: pins))

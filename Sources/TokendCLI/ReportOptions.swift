@@ -74,7 +74,8 @@ struct ReportSource {
         printError("imanage-tokend \(command): could not tell: \(reason)")
         if json {
             let daemon: [String: Any]
-            if let database {
+            // A shared database's daemons are known only from it (its heartbeats): `null` here.
+            if let database, !PostgresURL.isPostgres(database) {
                 let holder = InstanceLock.holder(database: database)
                 daemon = ["running": holder.running, "pid": holder.pid.map { $0 as Any } ?? NSNull(), "missing_listeners": [Any]()]
             } else {
@@ -82,7 +83,7 @@ struct ReportSource {
             }
             let object: [String: Any] = [
                 "attention": "unknown", "error": reason, "generated_at": RFC3339.string(now), "daemon": daemon,
-                "notes": ["could not tell: \(reason)"], "organisations": [], "libraries": [], "users": [], "endpoints_down": [],
+                "notes": ["could not tell: \(reason)"], "organisations": [], "libraries": [], "users": [], "endpoints_down": [], "nodes": [],
             ]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
                 print(String(decoding: data, as: UTF8.self))

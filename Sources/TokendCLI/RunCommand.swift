@@ -107,7 +107,9 @@ struct RunCommand: AsyncParsableCommand {
         MissingListenersFile.remove(database: configuration.localStateBase)
         var missing: [MissingListener] = []
         var listeners: [(listener: HTTPListener, address: String)] = [
-            (TokenAPIServer(socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store), logger: logger).listener,
+            (TokenAPIServer(
+                socketPath: configuration.apiSocket, service: TokenAPIService(engine: engine, store: store, sharedNodes: Self.sharedNodes(shared, configuration)),
+                logger: logger).listener,
              configuration.apiSocket),
         ]
         // The authorisation pages on `listen` (TokendWeb); new grants go to the engine at once.
@@ -206,6 +208,13 @@ extension RunCommand {
             missing.append(MissingListener(listener: "metrics", address: listen.description, reason: "\(error)"))
             return nil
         }
+    }
+
+    /// On a shared database, every daemon's heartbeat for `GET /v1/status` (`nodes`); `nil` on SQLite.
+    static func sharedNodes(_ store: PostgresGrantStore?, _ configuration: TokendConfiguration) -> (@Sendable () async throws -> [DaemonNode])? {
+        guard let store else { return nil }
+        let lease = StatusRules(settings: configuration.refresh).claimLease
+        return { try await DaemonNodes.nodes(of: store, lease: lease) }
     }
 
     /// The start-up line of the journal and of `STATUS=`: what is scheduled, and every listener missing.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TokendEngine
 import TokendPostgres
+import TokendReports
 
 /// What `run` adds when its database is shared (PostgreSQL): the heartbeat in `nodes` and the
 /// shared schedule (`SharedSchedule`), fed to this daemon's engine, and the node's row removed at a clean stop.
@@ -9,11 +10,8 @@ enum SharedDatabaseNode {
     /// How often the schedule is polled and the heartbeat beaten.
     static let interval: Duration = .seconds(2)
 
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    /// The host in the heartbeat; `status` matches it to find this machine's daemon.
+    static func hostName() -> String { DaemonNode.localHostName() }
 
     static func start(store: PostgresGrantStore, engine: RefreshEngine, owner: String, logger: Logger) -> Task<Void, Never> {
         let host = hostName()

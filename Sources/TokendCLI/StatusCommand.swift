@@ -31,14 +31,17 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let source = try await ReportSource.open(config, command: "status", json: json)
         let records = try await source.records(filter.filter, command: "status", json: json)
-        let holder = InstanceLock.holder(database: source.configuration.database)
+        let daemon: DaemonState
+        do {
+            daemon = try await DaemonNodes.state(configuration: source.configuration, store: source.store, records: records)
+        } catch {
+            throw ReportSource.couldNotTell("status", "cannot read the daemons' heartbeats: \(error)", json: json, database: source.configuration.database)
+        }
         let pins = (try? await source.store.pinnedCustomers()) ?? []
         var report = StatusReport(
             records: records,
             organisations: source.configuration.organisations.map { ($0.name, $0.enabled) },
-            daemon: DaemonState(
-                running: holder.running, pid: holder.pid,
-                missingListeners: holder.running ? MissingListenersFile.read(database: source.configuration.localStateBase, pid: holder.pid) : []),
+            daemon: daemon,
             filter: filter.filter,
             rules: StatusRules(settings: source.configuration.refresh),
             customers: OrganisationCustomer.of(

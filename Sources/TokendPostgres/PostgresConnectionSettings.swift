@@ -32,11 +32,19 @@ public struct PostgresConnectionSettings: Sendable {
         } else {
             configuration = PostgresClient.Configuration(
                 host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: try tls())
-            configuration.options.tlsServerName = url.host
+            configuration.options.tlsServerName = tlsServerName
         }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(10)
         return configuration
+    }
+
+    /// The name TLS sends (SNI) and checks the certificate against: the host, unless it is an IP
+    /// address, which SNI cannot carry; then the certificate is checked against the address (its IP SAN).
+    var tlsServerName: String? {
+        var v4 = in_addr(), v6 = in6_addr()
+        let isAddress = inet_pton(AF_INET, url.host, &v4) == 1 || inet_pton(AF_INET6, url.host, &v6) == 1
+        return isAddress ? nil : url.host
     }
 
     private func tls() throws -> PostgresClient.Configuration.TLS {
@@ -73,7 +81,7 @@ public struct PostgresConnectionSettings: Sendable {
             let tls: PostgresConnection.Configuration.TLS = try tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
             configuration = PostgresConnection.Configuration(
                 host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
-            configuration.options.tlsServerName = url.host
+            configuration.options.tlsServerName = tlsServerName
         }
         configuration.options.connectTimeout = .seconds(10)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)

@@ -129,9 +129,17 @@ public final class PostgresGrantStore: GrantStore {
         do {
             try await settings.probe(logger: logger)
         } catch {
+            let described = PostgresErrorText.describe(error)
+            if PostgresErrorText.isCertificateRefusal(described) {
+                throw StoreError.cannotOpen(
+                    path: settings.location,
+                    reason: "the server's TLS certificate was not accepted (\(described)): check that ca_file ("
+                        + (settings.caFile ?? "not set: the system's roots") + ") holds the CA that signed it, and that the "
+                        + "certificate names \(settings.url.host) (sslmode=verify-full checks both)")
+            }
             throw StoreError.cannotOpen(
                 path: settings.location,
-                reason: "\(PostgresErrorText.describe(error)) (check that PostgreSQL runs there and accepts this user from this "
+                reason: "\(described) (check that PostgreSQL runs there and accepts this user from this "
                     + "machine (pg_hba.conf), database_password_file, and sslmode/ca_file)")
         }
     }
@@ -169,6 +177,11 @@ public final class PostgresGrantStore: GrantStore {
 /// What a PostgreSQL failure says, for an administrator; postgres-nio's own description is
 /// deliberately vague (it could carry bound values), so the server's message and SQLSTATE are taken.
 enum PostgresErrorText {
+    /// The text of a TLS handshake that failed on the server's certificate (its CA, or its names).
+    static func isCertificateRefusal(_ described: String) -> Bool {
+        ["CERTIFICATE_VERIFY_FAILED", "failedToValidateHostname", "unableToValidateCertificate"].contains { described.contains($0) }
+    }
+
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {

@@ -7,6 +7,7 @@ import TokendStore
 /// ```json
 /// {"attention": "critical", "generated_at": "…",
 ///  "daemon": {"running": true, "pid": 812, "version": "0.9.0", "missing_listeners": [{"listener": "web pages", "address": "…", "reason": "…"}]},
+///  "nodes": [{"name": "daemon:db1:812:1795000000", "host": "db1", "pid": 812, "last_seen_at": "…", "grants_claimed": 3, "alive": true}],
 ///  "notes": [], "notifications_pending": 0,
 ///  "endpoints_down": [{"endpoint": "https://…/auth/oauth2/token", "organisations": ["acme"], "since": "…", "last_error": "…",
 ///                      "error_class": "transient", "http_status": 503, "next_probe_at": "…", "failed_probes": 2, "waiting_grants": 998}],
@@ -24,6 +25,7 @@ extension StatusReport: Encodable {
         case attention, generatedAt = "generated_at", daemon, notes, organisations, libraries, users
         case notificationsPending = "notifications_pending"
         case endpointsDown = "endpoints_down"
+        case nodes
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -31,6 +33,7 @@ extension StatusReport: Encodable {
         try container.encode(attention.word, forKey: .attention)
         try container.encode(RFC3339.string(generatedAt), forKey: .generatedAt)
         try container.encode(daemon, forKey: .daemon)
+        try container.encode(daemon.nodes, forKey: .nodes)
         try container.encode(notes, forKey: .notes)
         try container.encode(notificationsPending, forKey: .notificationsPending)
         try container.encode(endpointsDown.map(EndpointOutageJSON.init), forKey: .endpointsDown)

@@ -5,7 +5,8 @@ extension StatusReport {
     /// The report for a person: whether the daemon runs, one line per library and user (what
     /// needs a person first), and a summary. With `colour`, statuses are red, yellow or green.
     public func table(colour: Bool) -> String {
-        var output = daemon.running
+        var output = daemon.sharedDatabase != nil ? daemonsLines()
+            : daemon.running
             ? "daemon: running\(daemon.pid.map { " (pid \($0))" } ?? ""), imanage-tokend \(daemon.version)\n"
             : "daemon: NOT running, imanage-tokend \(daemon.version)\n"
         for note in notes { output += "note: \(note)\n" }
@@ -40,6 +41,30 @@ extension StatusReport {
             if let reason = entry.reason, entry.lastError != nil || reason.count > 72 {
                 output += "  \(entry.key.organisation) \(entry.key.kind.rawValue) \(entry.key.subject): \(reason)\n"
             }
+        }
+        return output
+    }
+
+    /// Daemons not alive shown one per line in the table, the most recently seen; the JSON lists all.
+    static let silentDaemonsShown = 3
+
+    /// On a shared database: how many daemons are alive, then one line each (host, pid, last beat,
+    /// claims) for the live ones and the few most recently seen of the others (a killed daemon's
+    /// row stays a day; every restart is a new row).
+    private func daemonsLines() -> String {
+        let alive = daemon.nodes.filter(\.alive)
+        let silent = daemon.nodes.filter { !$0.alive }.sorted { $0.lastSeenAt > $1.lastSeenAt }
+        var output = "daemons: \(alive.count) of \(daemon.nodes.count) alive on \(daemon.sharedDatabase ?? "the database")"
+            + "\(alive.isEmpty ? " (NONE running)" : ""), imanage-tokend \(daemon.version)\n"
+        for node in alive {
+            let seen = RelativeTime.describe(node.lastSeenAt, now: generatedAt)
+            output += "  alive      \(node.host) pid \(node.pid), seen \(seen), \(node.grantsClaimed) \(node.grantsClaimed == 1 ? "grant" : "grants") claimed\n"
+        }
+        for node in silent.prefix(Self.silentDaemonsShown) {
+            output += "  NOT alive  \(node.host) pid \(node.pid), last seen \(RelativeTime.describe(node.lastSeenAt, now: generatedAt))\n"
+        }
+        if silent.count > Self.silentDaemonsShown {
+            output += "  and \(silent.count - Self.silentDaemonsShown) more not alive (status --json lists them; a row goes a day after its last beat)\n"
         }
         return output
     }

@@ -74,7 +74,10 @@ public struct StatusReport: Sendable, Equatable {
                 customerID: customers[name]?.id, customerPinned: customers[name]?.pinned ?? false)
         }
         notes = []
-        if daemonNeeded {
+        if daemonNeeded, let database = daemon.sharedDatabase {
+            notes.append("no daemon is running on \(database) (none has beaten its heartbeat within the claim lease): "
+                + "nothing is refreshed, and access tokens run out (systemctl start imanage-tokend on a node)")
+        } else if daemonNeeded {
             notes.append("the daemon is not running: nothing is refreshed, and access tokens run out (systemctl start imanage-tokend)")
         }
         if daemon.running { notes += daemon.missingListeners.map(\.note) }

@@ -24,6 +24,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .cannotOpen(path, reason) where path.hasPrefix("postgresql://"):
+            // A shared database's reason says what to check; there is no file or directory.
+            "cannot open the database \(path): \(reason)"
         case let .cannotOpen(path, reason):
             "cannot open the database \(path): \(reason) (check the path in `database` and that the directory is writable by the daemon's user)"
         case let .sqlite(code, message, path):

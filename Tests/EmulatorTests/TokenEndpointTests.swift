@@ -75,7 +75,9 @@ struct TokenEndpointTests {
             #expect(summary["reuse_revocations"] as? Int == 1)
             let fresh = try #require(try await h.authorizedTokens()["refresh_token"] as? String)
             #expect(try await h.refresh(fresh).status == 200)
-            #expect(h.emulator.grantSummary() == GrantSummary(grants: 2, active: 1, revoked: 1, expired: 0, reuseRevocations: 1))
+            // The original's successor was presented (refreshed on): a second holder's reuse, not a lost answer.
+            #expect(h.emulator.grantSummary() == GrantSummary(
+                grants: 2, active: 1, revoked: 1, expired: 0, reuseRevocations: 1, reuseBySecondRefresher: 1, reuseAfterLostAnswer: 0))
         }
     }
 

@@ -25,7 +25,7 @@ struct StatusOutputTests {
         defer { grants.cleanUp() }
         let text = report.jsonText()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["attention", "generated_at", "daemon", "notes", "notifications_pending", "endpoints_down", "organisations", "libraries", "users"])
+        #expect(Set(object.keys) == ["attention", "generated_at", "daemon", "nodes", "notes", "notifications_pending", "endpoints_down", "organisations", "libraries", "users"])
         #expect(object["attention"] as? String == "critical")
         #expect(object["generated_at"] as? String == "2027-01-15T08:00:00Z")
         let daemon = try #require(object["daemon"] as? [String: Any])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendPolicy
+import TokendTestSupport
 import TokendPostgres
 @testable import TokendStore
 

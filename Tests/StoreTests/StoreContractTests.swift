@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendPolicy
+import TokendTestSupport
 @testable import TokendStore
 
 /// The promises of `GrantStore` that every implementation keeps, run against each (SQLite always,

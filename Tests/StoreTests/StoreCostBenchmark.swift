@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendPolicy
+import TokendTestSupport
 @testable import TokendStore
 
 /// What one refresh costs the store (its claim, then its outcome with a rotated token and an

@@ -115,6 +115,15 @@ class Emulator:
         """Requests the token endpoint has answered: {"total": N, "success": N, "invalid_grant": N, …}."""
         return self.get("/_emulator/stats")["endpoints"]["token"]
 
+    def reuse(self):
+        """The grants revoked for reuse of a rotated refresh token, split by what the emulator saw:
+        {"revoked": N, "second_refresher": N (the successor token was presented too: two holders
+        refreshed one grant), "lost_answer": N (the successor was never presented: the answer of the
+        rotation was lost, a crash), "overlapping": N (token requests of one grant chain in flight at once)}."""
+        summary = self.get("/_emulator/grants")
+        return {"revoked": summary["reuse_revocations"], "second_refresher": summary["reuse_by_second_refresher"],
+                "lost_answer": summary["reuse_after_lost_answer"], "overlapping": summary["overlapping_refreshes"]}
+
     def add_fault(self, fault):
         return self.post("/_emulator/faults", fault)
 
