@@ -96,12 +96,15 @@ extension RefreshEngine {
                 try await waitForEndpoint(waiting, outage: outage, nextRefreshAt: nil, scheduleNext: false, now: now)
             }
             return true
-        case .probeFailed(var outage):
+        case .probeFailed(var outage, let nextProbe):
             outage.organisations = organisations(at: outage.endpoint)
             logger.debug("token endpoint \(outage.endpoint) still down (\(outage.lastFailure)); next probe at \(outage.nextProbeAt?.formatted(.iso8601) ?? "-")",
                          metadata: Self.fields(of: outage))
             try await store.saveEndpointOutage(outage, now: now)
-            try await waitForEndpoint(record, outage: outage, nextRefreshAt: outage.nextProbeAt, scheduleNext: true, now: now)
+            let mine = nextProbe == record.id
+            try await waitForEndpoint(record, outage: outage, nextRefreshAt: mine ? outage.nextProbeAt : nil, scheduleNext: mine, now: now)
+            // The probe goes by turns: another waiting grant sends the next one.
+            if !mine, let at = outage.nextProbeAt { scheduler.schedule(nextProbe, at: at) }
             return true
         case .wait(let outage):
             try await waitForEndpoint(record, outage: outage, nextRefreshAt: nil, scheduleNext: false, now: now)

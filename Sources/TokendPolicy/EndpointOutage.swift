@@ -50,7 +50,9 @@ public struct OutageProbeRule: Sendable {
     /// marked the endpoint down): the grant backoff, but no later than when the soonest waiting
     /// access token runs out, and at most `outageProbeMaximum` apart once one has run out or will
     /// before then (consumers get 503 then: the outage should end for them soon after it ends for
-    /// iManage). A `Retry-After` longer than that is honoured (up to `retryAfterMaximum`).
+    /// iManage). A `Retry-After` longer than that is honoured (up to `retryAfterMaximum`). Never
+    /// sooner than the lesser of `minimumInterval` and `outageProbeMaximum`: when that is sooner than
+    /// one grant may send again, the book hands the probe to another grant (`EndpointOutageBook`).
     public func nextProbe(
         afterFailedProbes failedProbes: Int, retryAfter: TimeInterval?, soonestAccessExpiry: Date?, now: Date, unitRandom: Double
     ) -> Date {
@@ -62,7 +64,7 @@ public struct OutageProbeRule: Sendable {
         if let retryAfter, retryAfter > delay {
             delay = min(retryAfter, max(settings.retryAfterMaximum, delay))
         }
-        return now.addingTimeInterval(max(delay, settings.minimumInterval))
+        return now.addingTimeInterval(max(delay, min(settings.minimumInterval, settings.outageProbeMaximum)))
     }
 }
 
@@ -93,8 +95,11 @@ public struct EndpointOutageBook: Sendable {
         /// This failure took the endpoint down; this grant is its probe, due at `outage.nextProbeAt`.
         /// `alsoWaiting`: the grants whose failures came before, now waiting too.
         case wentDown(EndpointOutage, alsoWaiting: [Int64])
-        /// The probe failed again; it goes out next at `outage.nextProbeAt`.
-        case probeFailed(EndpointOutage)
+        /// The probe failed again; the next goes out at `outage.nextProbeAt`, sent by `nextProbe`: this
+        /// grant, or another waiting one when the probe is due sooner than one grant may send again
+        /// (`minimumInterval`), so the endpoint is probed every `outageProbeMaximum` and no grant
+        /// more often than its own minimum.
+        case probeFailed(EndpointOutage, nextProbe: Int64)
         /// The endpoint is down and another grant probes it: this one waits.
         case wait(EndpointOutage)
         /// The endpoint answered: release `release` (soonest-expiring first).
@@ -111,6 +116,9 @@ public struct EndpointOutageBook: Sendable {
         /// When the probe was let through; `nil` while it waits for its moment.
         var probeSentAt: Date?
         var waiting: [Int64: Waiting] = [:]
+        /// Grants that probed lately, with when their probe failed (each sends at most once per
+        /// `minimumInterval`, so the probe goes by turns when it is due sooner).
+        var recentProbes: [Int64: Date] = [:]
     }
 
     enum State: Sendable {
@@ -200,9 +208,7 @@ public struct EndpointOutageBook: Sendable {
                 outage.waitingGrants = down.waiting.count
                 // The probe too, when another grant's answer came first.
                 if down.probe != grant, down.probeSentAt == nil { down.waiting[down.probe] = down.waiting[down.probe] ?? Waiting() }
-                let order = down.waiting.filter { $0.key != grant }
-                    .sorted { ($0.value.accessExpiresAt ?? .distantPast, $0.key) < ($1.value.accessExpiresAt ?? .distantPast, $1.key) }
-                    .map(\.key)
+                let order = down.waiting.filter { $0.key != grant }.sorted(by: Self.soonestExpiring).map(\.key)
                 released.formUnion(order)
                 return .recovered(outage, release: order)
             }
@@ -215,14 +221,27 @@ public struct EndpointOutageBook: Sendable {
             down.outage.failedProbes += 1
             down.probeSentAt = nil
             let soonest = (down.waiting.values.compactMap(\.accessExpiresAt) + [accessExpiresAt].compactMap { $0 }).min()
-            down.outage.nextProbeAt = OutageProbeRule(policy: policy).nextProbe(
+            var next = OutageProbeRule(policy: policy).nextProbe(
                 afterFailedProbes: down.outage.failedProbes + 1, retryAfter: failure.retryAfter,
                 soonestAccessExpiry: soonest, now: now, unitRandom: unitRandom)
-            down.waiting[grant] = nil
+            let minimum = policy.settings.minimumInterval
+            down.recentProbes[grant] = now
+            down.recentProbes = down.recentProbes.filter { next.timeIntervalSince($0.value) < minimum }
+            let turn = next < now.addingTimeInterval(minimum)
+                ? down.waiting.filter { down.recentProbes[$0.key] == nil }.min(by: Self.soonestExpiring)?.key : nil
+            if let turn {
+                down.waiting[grant] = Waiting(accessExpiresAt: accessExpiresAt)
+                down.probe = turn
+                down.waiting[turn] = nil
+            } else {
+                next = max(next, now.addingTimeInterval(minimum))
+                down.waiting[grant] = nil
+            }
+            down.outage.nextProbeAt = next
             endpoints[endpoint] = .down(down)
             var outage = down.outage
             outage.waitingGrants = down.waiting.count
-            return .probeFailed(outage)
+            return .probeFailed(outage, nextProbe: down.probe)
         }
     }
 
@@ -260,14 +279,17 @@ public struct EndpointOutageBook: Sendable {
             }
             // It cannot probe (gone, no longer refreshed, held by its organisation's pause, or its
             // entry was dropped): the soonest-expiring waiting grant takes its place.
-            guard let next = down.waiting.min(by: {
-                ($0.value.accessExpiresAt ?? .distantPast, $0.key) < ($1.value.accessExpiresAt ?? .distantPast, $1.key)
-            })?.key else { return nil }
+            guard let next = down.waiting.min(by: Self.soonestExpiring)?.key else { return nil }
             if canRefresh { down.waiting[grant] = Waiting() }
             down.probe = next
             down.waiting[next] = nil
             return (next, now)
         }
         return nil
+    }
+
+    /// Soonest-expiring first (those with no known expiry before all), then by id.
+    static func soonestExpiring(_ a: (key: Int64, value: Waiting), _ b: (key: Int64, value: Waiting)) -> Bool {
+        (a.value.accessExpiresAt ?? .distantPast, a.key) < (b.value.accessExpiresAt ?? .distantPast, b.key)
     }
 }

@@ -104,7 +104,7 @@ struct EndpointOutageTests {
             #expect(book.decide(3, endpoint: Self.endpoint, accessExpiresAt: far, now: due) == .refresh)
             let step = book.record(3, endpoint: Self.endpoint, organisations: ["acme"], failure: Self.outage503,
                                    accessExpiresAt: far, now: due, unitRandom: 1)
-            guard case .probeFailed(let again) = step else { Issue.record("not a failed probe: \(step)"); return }
+            guard case .probeFailed(let again, _) = step else { Issue.record("not a failed probe: \(step)"); return }
             let next = try #require(again.nextProbeAt)
             delays.append(next.timeIntervalSince(due))
             due = next
@@ -115,7 +115,7 @@ struct EndpointOutageTests {
         // A waiting grant whose token ran out: the probe goes at most 30 s apart.
         _ = book.decide(4, endpoint: Self.endpoint, accessExpiresAt: due.addingTimeInterval(-1), now: due)
         #expect(book.decide(3, endpoint: Self.endpoint, accessExpiresAt: far, now: due) == .refresh)
-        guard case .probeFailed(let capped) = book.record(
+        guard case .probeFailed(let capped, _) = book.record(
             3, endpoint: Self.endpoint, organisations: ["acme"], failure: Self.outage503, accessExpiresAt: far, now: due, unitRandom: 1)
         else { Issue.record("not a failed probe"); return }
         #expect(capped.nextProbeAt == due.addingTimeInterval(30))
@@ -124,7 +124,7 @@ struct EndpointOutageTests {
         let next = try #require(capped.nextProbeAt)
         #expect(book.decide(3, endpoint: Self.endpoint, accessExpiresAt: far, now: next) == .refresh)
         let slow = RefreshFailure(.transient, httpStatus: 429, retryAfter: 120, detail: "too many requests")
-        guard case .probeFailed(let asked) = book.record(
+        guard case .probeFailed(let asked, _) = book.record(
             3, endpoint: Self.endpoint, organisations: ["acme"], failure: slow, accessExpiresAt: far, now: next, unitRandom: 1)
         else { Issue.record("not a failed probe"); return }
         #expect(asked.nextProbeAt == next.addingTimeInterval(120))
@@ -152,6 +152,43 @@ struct EndpointOutageTests {
         let fast = OutageProbeRule(policy: RefreshPolicy(settings: settings))
         #expect(fast.nextProbe(afterFailedProbes: 9, retryAfter: nil, soonestAccessExpiry: now.addingTimeInterval(-60), now: now, unitRandom: 1)
                     == now.addingTimeInterval(5))
+    }
+
+    /// Found at scale: with the defaults (probe at most 2 s apart, a grant at most every 5 s) the one
+    /// probe went every 5 s, as a single grant, so the first answer came up to 5 s after the return.
+    @Test("once tokens have run out the endpoint is probed every outage_probe_max_seconds, by turns, no grant more often than its minimum interval")
+    func probeByTurns() throws {
+        var book = Self.book()
+        let settings = RefreshSettings()
+        let expired = Self.start.addingTimeInterval(-60)
+        Self.fail(&book, 1, at: 0, expiry: expired)
+        Self.fail(&book, 2, at: 0, expiry: expired)
+        guard case .wentDown(let outage, _) = Self.fail(&book, 3, at: 0, expiry: expired) else { Issue.record("not down"); return }
+        _ = book.decide(4, endpoint: Self.endpoint, accessExpiresAt: expired, now: Self.start)
+        var probe: Int64 = 3
+        var due = try #require(outage.nextProbeAt)
+        var sent: [(grant: Int64, at: Date)] = []
+        for _ in 0..<8 {
+            for other in Set<Int64>([1, 2, 3, 4]).subtracting([probe]) {
+                #expect(book.decide(other, endpoint: Self.endpoint, accessExpiresAt: expired, now: due) != .refresh, "grant \(other) sent beside the probe")
+            }
+            #expect(book.decide(probe, endpoint: Self.endpoint, accessExpiresAt: expired, now: due) == .refresh)
+            sent.append((probe, due))
+            guard case .probeFailed(let again, let next) = book.record(
+                probe, endpoint: Self.endpoint, organisations: ["acme"], failure: Self.outage503, accessExpiresAt: expired,
+                now: due, unitRandom: 1)
+            else { Issue.record("not a failed probe"); return }
+            probe = next
+            due = try #require(again.nextProbeAt)
+        }
+        let gaps = zip(sent, sent.dropFirst()).map { $1.at.timeIntervalSince($0.at) }
+        #expect(gaps.allSatisfy { abs($0 - settings.outageProbeMaximum) < 0.001 }, "probes \(gaps) s apart")
+        #expect(Set(sent.map(\.grant)).count > 1, "always the same grant")
+        for grant in Set(sent.map(\.grant)) {
+            let times = sent.filter { $0.grant == grant }.map(\.at)
+            let closest = zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? .infinity
+            #expect(closest >= settings.minimumInterval, "grant \(grant) sent \(closest) s after its last")
+        }
     }
 
     @Test("an answer ends the outage: the waiting grants are released soonest-expiring first, already expired ones first of all")
