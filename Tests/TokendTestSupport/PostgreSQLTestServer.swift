@@ -183,8 +183,13 @@ public enum PostgreSQLTestServer {
     }
 
     /// posix_spawn with stdout and stderr to `output` (a file, not a pipe: the server pg_ctl starts
-    /// would hold a pipe open). Foundation's Process was not used: its child reaping missed the
-    /// exit of runuser here and waitUntilExit never returned.
+    /// would hold a pipe open), and no other descriptor of this process.
+    ///
+    /// Closing the rest matters: the server and the watchdog live as long as the test process, and
+    /// with this process's descriptors they held open what other tests were using at that moment:
+    /// the socket through which Foundation's Process learns that a child has exited (so a test's
+    /// `tokend status` stayed a zombie and the whole suite hung), and connections a test server had
+    /// closed (so the client never saw the close: `ListenerLimitsTests`, `FaultTests.hangThenDrop`).
     private static func spawn(_ argv: [String], output: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -192,6 +197,7 @@ public enum PostgreSQLTestServer {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        guard closeFrom(&actions, 3) == 0 else { throw Failure("cannot ask posix_spawn to close descriptors: \(String(cString: strerror(errno)))") }
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
@@ -199,6 +205,15 @@ public enum PostgreSQLTestServer {
         guard result == 0 else { throw Failure("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
         return pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
+    /// module does not import (it is declared for `_GNU_SOURCE` only): found by name.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("glibc 2.34 or later is needed: posix_spawn_file_actions_addclosefrom_np not found")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
