@@ -26,6 +26,7 @@ struct TokendBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of steady refreshing to measure.") var seconds = 60.0
     @Option(help: "Seconds of idling (nothing due) to measure.") var idleSeconds = 10.0
     @Option(help: "Emulator port.") var port = 8490
+    @Option(help: "The engine's max_concurrent_refreshes (refreshes in flight at once).") var maxConcurrentRefreshes = 64
     @Flag(help: "Measure only a /metrics scrape of the seeded grants (read and render), then stop.") var scrapeOnly = false
     @Flag(help: "Measure only the emulator: minting --grants grants over HTTP, then --emulator-refreshes refreshes by 16 concurrent clients.")
     var emulatorThroughput = false
@@ -185,7 +186,7 @@ struct TokendBenchmark: AsyncParsableCommand {
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
             [refresh]
-            max_concurrent_refreshes = 64
+            max_concurrent_refreshes = \(maxConcurrentRefreshes)
             startup_refreshes_per_second = 1000
             [[organisation]]
             name = "bench"
