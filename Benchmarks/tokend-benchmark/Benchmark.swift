@@ -26,7 +26,7 @@ struct TokendBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of steady refreshing to measure.") var seconds = 60.0
     @Option(help: "Seconds of idling (nothing due) to measure.") var idleSeconds = 10.0
     @Option(help: "Emulator port.") var port = 8490
-    @Option(help: "The engine's max_concurrent_refreshes (refreshes in flight at once).") var maxConcurrentRefreshes = 64
+    @Option(help: "The engine's max_concurrent_refreshes (refreshes in flight at once).") var maxConcurrentRefreshes = 256
     @Flag(help: "Measure only a /metrics scrape of the seeded grants (read and render), then stop.") var scrapeOnly = false
     @Flag(help: "Measure only the emulator: minting --grants grants over HTTP, then --emulator-refreshes refreshes by 16 concurrent clients.")
     var emulatorThroughput = false
@@ -112,7 +112,7 @@ struct TokendBenchmark: AsyncParsableCommand {
     /// Runs an engine over the seeded grants for `seconds` and prints what it did. The engine,
     /// and its timer, are gone when this returns, so the idle figure is the idle engine's alone.
     func measureSteadyState(configuration: TokendConfiguration, store: SQLiteGrantStore, base: String, logger: Logger) async throws {
-        let client = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
+        let client = try IManageHTTPClient(settings: IManageClientSettings(configuration), logger: logger)
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:bench", logger: logger)
         let startClock = Date()
         let cpuAtStart = cpuSeconds()
