@@ -31,6 +31,8 @@ struct TokendBenchmark: AsyncParsableCommand {
     @Flag(help: "Measure only the emulator: minting --grants grants over HTTP, then --emulator-refreshes refreshes by 16 concurrent clients.")
     var emulatorThroughput = false
     @Option(help: "Refreshes to time with --emulator-throughput.") var emulatorRefreshes = 20_000
+    @Flag(help: "Run the real daemon (imanage-tokend run, next to this binary) over the seeded grants for --seconds, measured from outside, instead of an engine in this process.")
+    var daemon = false
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-bench-\(UUID().uuidString)")
@@ -68,6 +70,13 @@ struct TokendBenchmark: AsyncParsableCommand {
             try await group.waitForAll()
         }
         print("seeded \(grants) grants in \(format(Date().timeIntervalSince(seedStart))) s")
+        if daemon {
+            let path = directory.appendingPathComponent("tokend.toml").path
+            try await DaemonRun(configurationPath: path, configuration: configuration, seconds: seconds) {
+                try await refreshedCount(base: base)
+            }.run(store: store)
+            return
+        }
         try measureScrape(configuration: configuration)
         if scrapeOnly { return }
 
