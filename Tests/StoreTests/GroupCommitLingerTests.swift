@@ -28,13 +28,15 @@ struct GroupCommitLingerTests {
         #expect(writer.writes == 2)
     }
 
-    @Test("a write expected but not coming holds the commit no longer than the linger")
+    // The bound is loose on purpose: under a full parallel test run a single write has taken 10 s
+    // (Dispatch threads busy elsewhere); without the linger's deadline it would never return.
+    @Test("a write expected but not coming holds the commit no longer than the linger", .timeLimit(.minutes(1)))
     func lingerIsBounded() async throws {
         let (writer, database) = try writer(linger: 0.2, expected: 5)
         defer { database.cleanUp() }
         let started = ContinuousClock.now
         try await writer.write { try $0.execute("INSERT INTO scratch VALUES (1)") }
-        #expect(ContinuousClock.now - started < .seconds(3), "the writer waited for writes that never came")
+        #expect(ContinuousClock.now - started < .seconds(30), "the writer waited for writes that never came")
         #expect(writer.commits == 1)
     }
 
