@@ -26,10 +26,13 @@ struct TokendBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of steady refreshing to measure.") var seconds = 60.0
     @Option(help: "Seconds of idling (nothing due) to measure.") var idleSeconds = 10.0
     @Option(help: "Emulator port.") var port = 8490
+    @Option(help: "The engine's max_concurrent_refreshes (refreshes in flight at once).") var maxConcurrentRefreshes = 256
     @Flag(help: "Measure only a /metrics scrape of the seeded grants (read and render), then stop.") var scrapeOnly = false
     @Flag(help: "Measure only the emulator: minting --grants grants over HTTP, then --emulator-refreshes refreshes by 16 concurrent clients.")
     var emulatorThroughput = false
     @Option(help: "Refreshes to time with --emulator-throughput.") var emulatorRefreshes = 20_000
+    @Flag(help: "Run the real daemon (imanage-tokend run, next to this binary) over the seeded grants for --seconds, measured from outside, instead of an engine in this process.")
+    var daemon = false
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-bench-\(UUID().uuidString)")
@@ -67,6 +70,13 @@ struct TokendBenchmark: AsyncParsableCommand {
             try await group.waitForAll()
         }
         print("seeded \(grants) grants in \(format(Date().timeIntervalSince(seedStart))) s")
+        if daemon {
+            let path = directory.appendingPathComponent("tokend.toml").path
+            try await DaemonRun(configurationPath: path, configuration: configuration, seconds: seconds) {
+                try await refreshedCount(base: base)
+            }.run(store: store)
+            return
+        }
         try measureScrape(configuration: configuration)
         if scrapeOnly { return }
 
@@ -111,7 +121,7 @@ struct TokendBenchmark: AsyncParsableCommand {
     /// Runs an engine over the seeded grants for `seconds` and prints what it did. The engine,
     /// and its timer, are gone when this returns, so the idle figure is the idle engine's alone.
     func measureSteadyState(configuration: TokendConfiguration, store: SQLiteGrantStore, base: String, logger: Logger) async throws {
-        let client = try IManageHTTPClient(settings: IManageClientSettings(), logger: logger)
+        let client = try IManageHTTPClient(settings: IManageClientSettings(configuration), logger: logger)
         let engine = RefreshEngine(configuration: configuration, store: store, client: client, owner: "daemon:bench", logger: logger)
         let startClock = Date()
         let cpuAtStart = cpuSeconds()
@@ -185,7 +195,7 @@ struct TokendBenchmark: AsyncParsableCommand {
             public_url = "http://127.0.0.1:8080"
             api_socket = "api.sock"
             [refresh]
-            max_concurrent_refreshes = 64
+            max_concurrent_refreshes = \(maxConcurrentRefreshes)
             startup_refreshes_per_second = 1000
             [[organisation]]
             name = "bench"

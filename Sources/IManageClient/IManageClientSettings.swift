@@ -19,6 +19,9 @@ public struct IManageClientSettings: Sendable, Equatable {
     public var defaultAccessTokenLifetime: TimeInterval
     /// Sent as `User-Agent`, so iManage administrators can tell the daemon's requests apart.
     public var userAgent: String
+    /// Connections kept open to one host: as many as refreshes may be in flight, so none waits
+    /// in the pool for another's answer (AsyncHTTPClient's default is 8).
+    public var connectionsPerHost: Int
 
     public init(
         connectTimeout: TimeInterval = 10,
@@ -27,7 +30,8 @@ public struct IManageClientSettings: Sendable, Equatable {
         trustRootsFile: String? = nil,
         trustRootsByHost: [String: String] = [:],
         defaultAccessTokenLifetime: TimeInterval = 1800,
-        userAgent: String = "imanage-tokend"
+        userAgent: String = "imanage-tokend",
+        connectionsPerHost: Int = 8
     ) {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
@@ -36,5 +40,6 @@ public struct IManageClientSettings: Sendable, Equatable {
         self.trustRootsByHost = trustRootsByHost
         self.defaultAccessTokenLifetime = defaultAccessTokenLifetime
         self.userAgent = userAgent
+        self.connectionsPerHost = connectionsPerHost
     }
 }

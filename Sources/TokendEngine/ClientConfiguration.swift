@@ -10,7 +10,8 @@ extension IManageClientSettings {
         self.init(
             connectTimeout: configuration.refresh.connectTimeout, requestTimeout: configuration.refresh.requestTimeout,
             trustRootsFile: configuration.caFile, trustRootsByHost: configuration.trustRootsByHost,
-            defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime)
+            defaultAccessTokenLifetime: configuration.refresh.defaultAccessTokenLifetime,
+            connectionsPerHost: max(8, configuration.refresh.maxConcurrentRefreshes))
     }
 }
 

@@ -146,10 +146,18 @@ public final class RefreshEngine: Sendable {
     /// Refreshes what falls due until `stop()`, with at most `max_concurrent_refreshes` at once.
     public func run() async {
         let workers = max(1, configuration.refresh.maxConcurrentRefreshes)
+        // Each worker runs on one of the HTTP client's event loops, so a refresh's answer resumes
+        // it where it was read, not on the concurrency pool (fewer thread wake-ups per refresh).
+        let executors = refresher.client.eventLoops.map(EventLoopTaskExecutor.init)
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<workers {
-                group.addTask { [self] in
+            for index in 0..<workers {
+                let work: @Sendable () async -> Void = { [self] in
                     for await grantID in due { await process(grantID) }
+                }
+                if executors.isEmpty {
+                    group.addTask(operation: work)
+                } else {
+                    group.addTask(executorPreference: executors[index % executors.count], operation: work)
                 }
             }
         }

@@ -26,8 +26,11 @@ public struct RefreshSettings: Sendable, Equatable {
     public var nrtadminCheckInterval: TimeInterval = 86_400
     /// Overdue grants found at start-up are refreshed at most this many per second.
     public var startupRefreshesPerSecond: Double = 20
-    /// Refreshes in flight at once, across all grants.
-    public var maxConcurrentRefreshes: Int = 32
+    /// Refreshes in flight at once, across all grants. Most of a refresh's time is the wait for
+    /// its two durable commits, so many in flight share each commit: at 32 the engine managed
+    /// about 860 a second here, at 256 about 5,000 (docs/performance.md). Requests to one host
+    /// stay bounded by the connections per host (the same number) and the start-up and recovery rates.
+    public var maxConcurrentRefreshes: Int = 256
     /// A token endpoint is down when passing failures come from this many distinct grants ...
     public var outageGrants: Int = 3
     /// ... within this long, with no answer between them (`EndpointOutageBook`).

@@ -1,5 +1,15 @@
 import Dispatch
 import Foundation
+import Synchronization
+
+/// Writes on their way to the writer: refreshes whose claim is durable and whose outcome is not
+/// written yet. The writer waits a moment for them (``GroupCommitWriter/linger``).
+final class ExpectedWrites: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add(_ delta: Int) { count.add(delta, ordering: .relaxed) }
+    var value: Int { max(0, count.load(ordering: .relaxed)) }
+}
 
 /// Runs every write of the process on one connection, and commits the writes that arrive
 /// together in one durable transaction (group commit).
@@ -18,11 +28,18 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private let connection: SQLiteConnection
     private let queue = DispatchQueue(label: "imanage-tokend.store.writer")
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var pending: [Job] = []
     private var draining = false
     /// The most writes one transaction takes, to bound how long a batch holds the write lock.
     private let maximumBatch = 2000
+    /// How long a batch may wait for writes that are on their way (``expectedWrites``), so the
+    /// outcomes of refreshes sent together share one commit instead of one each.
+    private let linger: TimeInterval
+    /// Writes expected soon: refreshes whose claim is durable and whose outcome is not yet written.
+    private let expectedWrites: @Sendable () -> Int
+    /// The writer is waiting for ``expectedWrites``: an arrival that completes them wakes it.
+    private var lingering = false
 
     /// Figures for the benchmark: commits made and writes they carried.
     private(set) var commits = 0
@@ -31,8 +48,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Statements the writer's connection keeps prepared (for tests).
     var cachedStatementCount: Int { queue.sync { connection.cachedStatementCount } }
 
-    init(connection: SQLiteConnection) {
+    init(connection: SQLiteConnection, linger: TimeInterval = 0, expectedWrites: @escaping @Sendable () -> Int = { 0 }) {
         self.connection = connection
+        self.linger = linger
+        self.expectedWrites = expectedWrites
     }
 
     /// Runs `body` in the next batch and returns its result once that batch is durable.
@@ -61,6 +80,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         pending.append(job)
         let start = !draining
         draining = true
+        if lingering, pending.count >= expectedWrites() { lock.signal() }
         lock.unlock()
         if start { queue.async { self.drain() } }
     }
@@ -68,6 +88,13 @@ final class GroupCommitWriter: @unchecked Sendable {
     private func drain() {
         while true {
             lock.lock()
+            if linger > 0, !pending.isEmpty, pending.count < min(expectedWrites(), maximumBatch) {
+                // Outcomes are on their way: wait a moment (bounded) so they share this commit.
+                lingering = true
+                let until = Date().addingTimeInterval(linger)
+                while pending.count < min(expectedWrites(), maximumBatch), lock.wait(until: until) {}
+                lingering = false
+            }
             let batch = Array(pending.prefix(maximumBatch))
             pending.removeFirst(batch.count)
             if batch.isEmpty { draining = false }

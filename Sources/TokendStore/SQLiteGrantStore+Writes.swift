@@ -13,7 +13,7 @@ extension SQLiteGrantStore {
     ) async throws -> ClaimedRefresh? {
         let cipher = try self.cipher
         let restored = restoredBackupTakenAt
-        return try await write { db in
+        let claim: ClaimedRefresh? = try await write { db in
             let row = try db.cached(Self.claimSelect).bind(id)
             guard try row.step() else { return nil }
             let record = Self.record(from: row)
@@ -34,12 +34,17 @@ extension SQLiteGrantStore {
                 record: record, refreshToken: refreshToken, abandonedClaim: abandoned,
                 restoredBackupTakenAt: restored.flatMap { record.isUnconfirmed(sinceBackupTakenAt: $0) ? $0 : nil })
         }
+        // Its outcome follows once the request is answered (`apply` with `claimedBy`).
+        if claim != nil { outcomesExpected.add(1) }
+        return claim
     }
 
     /// Writes the outcome of a refresh of grant `id` — tokens, expiries, status, schedule and the
     /// event — in one transaction. With `claimedBy`, the claim must still be that owner's, and it is released.
     @discardableResult
     public func apply(_ update: GrantUpdate, toGrant id: Int64, claimedBy owner: String?, now: Date = Date()) async throws -> StatusTransition {
+        // Counted until written: the writer waits for the outcomes still missing from its batch.
+        defer { if owner != nil { outcomesExpected.add(-1) } }
         let cipher = try self.cipher
         let repeatAfter = outbox.repeatAfter
         let (transition, queued): (StatusTransition, Bool) = try await write { db in

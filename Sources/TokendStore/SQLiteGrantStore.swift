@@ -14,6 +14,10 @@ public final class SQLiteGrantStore: @unchecked Sendable {
     /// `nil` when opened without the key: records, events and pins can be read, tokens cannot.
     private let optionalCipher: TokenCipher?
     private let writer: GroupCommitWriter?
+    /// Refresh outcomes expected (claims out): the writer waits up to ``outcomeLinger`` for them.
+    let outcomesExpected = ExpectedWrites()
+    /// How long a commit may wait for outcomes on their way, so a batch's outcomes share commits.
+    static let outcomeLinger: TimeInterval = 0.0015
     private let reader: SQLiteConnection
     private let readLock = NSLock()
     /// Whether status changes queue notifications, and who is told when they do (SQLiteGrantStore+Outbox).
@@ -40,7 +44,8 @@ public final class SQLiteGrantStore: @unchecked Sendable {
             try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
             try Migrations.migrate(connection)
             try KeyCheck.verify(cipher, connection, writing: true)
-            writer = GroupCommitWriter(connection: connection)
+            let expected = outcomesExpected
+            writer = GroupCommitWriter(connection: connection, linger: Self.outcomeLinger, expectedWrites: { expected.value })
         case .readOnly:
             guard FileManager.default.fileExists(atPath: path) else {
                 throw .cannotOpen(path: path, reason: "no such file (has the daemon ever run with this configuration?)")

@@ -54,7 +54,7 @@ import Testing
             "jitter_fraction = 0.2",
             "refresh_token_lifetime_days = 365",
             "nrtadmin_check_hours = 24",
-            "max_concurrent_refreshes = 32",
+            "max_concurrent_refreshes = 256",
             "client_id = \"cloud-app\"",
             "name = \"smith\"",
             "authorization_url = \"https://cloudimanage.com\"",
