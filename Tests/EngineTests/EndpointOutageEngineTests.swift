@@ -132,9 +132,10 @@ struct EndpointOutageEngineTests {
             let lines = logs.all
             #expect(lines.filter { $0.contains("is down:") }.count == 1, "\(lines)")
             #expect(lines.filter { $0.contains("answers again") }.count == 1, "\(lines)")
-            // Only the status changes of the two grants whose own failures came before the endpoint was down.
+            // Only the status changes of the grants whose own failures came before the one that took the
+            // endpoint down (two, or more when a loaded machine let more requests out first).
             let perGrant = lines.filter { line in line.contains("→") && waiting.contains { line.contains("user \($0.key.subject):") } }
-            #expect(perGrant.count <= 2, "waiting grants logged one by one: \(perGrant)")
+            #expect(perGrant.count <= firstRound - 1, "waiting grants logged one by one: \(perGrant)")
             #expect(try fixture.store.events(EventFilter(subject: order.last!.key.subject)).map(\.status).suffix(3) == [.retrying, .expired, .authorized],
                     "the history keeps each grant's own changes")
         }
