@@ -53,39 +53,16 @@ extension PostgresGrantStore {
     /// claiming right now is simply not ours), a claim is older than `lease` by the database's
     /// clock (`claimed_at`), never a machine's, and the grant's version is raised and remembered as
     /// this claim's fencing token. `lease_expires_at` (claim + this claimer's lease) is what the
-    /// shared schedule and `nodes` read.
+    /// shared schedule and `nodes` read. Claims that arrive together are made in one transaction
+    /// (`PostgresClaimBatcher`).
     public func claimRefresh(
         id: Int64, owner: String, now: Date = Date(), lease: TimeInterval,
         ownerIsGone: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws -> ClaimedRefresh? {
-        let cipher = try self.cipher
-        let claim: (ClaimedRefresh, Int64)? = try await transaction { db in
-            let found = try await db.query("""
-                SELECT \(unescaped: Self.recordColumns), refresh_token,
-                    coalesce(claimed_at < clock_timestamp() - make_interval(secs => \(lease)), true)
-                FROM grants WHERE id = \(id) FOR UPDATE SKIP LOCKED
-                """, logger: logger).first { (try Self.record(from: $0), try $0.bytes(27), try $0.bool(28)) }
-            guard let (record, sealedToken, leaseRanOut) = found, let sealed = sealedToken else { return nil }
-            var abandoned: (owner: String, since: Date)?
-            if let since = record.inFlightSince, let holder = record.inFlightOwner {
-                // A claim of our own still standing is an earlier attempt whose outcome could not be written.
-                if holder != owner {
-                    guard leaseRanOut || ownerIsGone(holder) else { return nil }
-                }
-                abandoned = (holder, since)
-            }
-            let refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
-            let version = try await db.query("""
-                UPDATE grants SET in_flight_since = \(now.epoch), in_flight_owner = \(owner), claimed_at = clock_timestamp(),
-                    lease_expires_at = clock_timestamp() + make_interval(secs => \(lease)),
-                    last_attempt_at = \(now.epoch), updated_at = \(now.epoch), version = version + 1
-                WHERE id = \(id) RETURNING version
-                """, logger: logger).first { try $0.int64(0) } ?? 0
-            return (ClaimedRefresh(record: record, refreshToken: refreshToken, abandonedClaim: abandoned), version)
+        _ = try cipher
+        return try await withCheckedThrowingContinuation { answer in
+            claims.claim(.init(id: id, owner: owner, now: now, lease: lease, ownerIsGone: ownerIsGone, answer: answer), in: self)
         }
-        guard let (claimed, version) = claim else { return nil }
-        fences.withLock { $0[id] = Fence(owner: owner, version: version) }
-        return claimed
     }
 
     @discardableResult

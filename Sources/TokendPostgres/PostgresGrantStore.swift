@@ -30,6 +30,10 @@ public final class PostgresGrantStore: GrantStore {
     let logger: Logger
     /// The version each live claim of this process left on its grant: what its outcome must still find.
     let fences = Mutex<[Int64: Fence]>([:])
+    /// Claims that arrive together go to the database as one batch.
+    let claims = PostgresClaimBatcher()
+    /// How many claim transactions this store has made (fewer than claims when they came together).
+    public var claimBatchCount: Int { claims.batches.load(ordering: .relaxed) }
 
     struct Fence: Sendable {
         var owner: String

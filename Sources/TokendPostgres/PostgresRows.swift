@@ -12,6 +12,7 @@ struct ResultRow {
     func int64(_ index: Int) throws -> Int64 { try cells[index].decode(Int64?.self) ?? 0 }
     func int(_ index: Int) throws -> Int? { try cells[index].decode(Int?.self) }
     func bool(_ index: Int) throws -> Bool { try cells[index].decode(Bool?.self) ?? false }
+    func double(_ index: Int) throws -> Double? { try cells[index].decode(Double?.self) }
     func bytes(_ index: Int) throws -> [UInt8]? { try cells[index].decode(ByteBuffer?.self).map { Array($0.readableBytesView) } }
     /// A time stored as seconds since 1970 (as in SQLite).
     func date(_ index: Int) throws -> Date? { try cells[index].decode(Double?.self).map(Date.init(timeIntervalSince1970:)) }

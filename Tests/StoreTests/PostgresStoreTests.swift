@@ -27,6 +27,46 @@ struct PostgresStoreTests {
         #expect(try await store.records().isEmpty)
     }
 
+    /// Issue 14: claims of due grants in batches with `FOR UPDATE SKIP LOCKED`.
+    @Test("claims that arrive together are made in batches; two daemons claiming the same grants at once get each grant once")
+    func batchedClaims() async throws {
+        let settings = try await PostgreSQLTestServer.newDatabase()
+        let key = [UInt8](repeating: 5, count: 32)
+        let first = try await PostgresGrantStore.open(settings, key: key)
+        let second = try await PostgresGrantStore.open(settings, key: key)
+        defer { first.close(); second.close() }
+        let now = Date()
+        for index in 0..<40 {
+            _ = try await first.saveAuthorization(
+                authorization(.library("LIB\(index)", of: "acme"), refresh: "rt-\(index)", access: "at-\(index)"), now: now)
+        }
+        let ids = try await first.records().map(\.id)
+        #expect(ids.count == 40)
+        func claimAll(_ store: PostgresGrantStore, as owner: String) async throws -> [Int64] {
+            try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for id in ids {
+                    group.addTask { try await store.claimRefresh(id: id, owner: owner, now: now, lease: 60)?.record.id }
+                }
+                return try await group.reduce(into: [Int64]()) { if let id = $1 { $0.append(id) } }
+            }
+        }
+        async let a = claimAll(first, as: "daemon:a:1:1")
+        async let b = claimAll(second, as: "daemon:b:2:1")
+        let (claimedByA, claimedByB) = try await (a, b)
+        #expect(Set(claimedByA).isDisjoint(with: claimedByB), "a grant claimed by both daemons")
+        #expect(Set(claimedByA + claimedByB) == Set(ids), "a grant claimed by neither")
+        #expect(first.claimBatchCount + second.claimBatchCount < 80, "every claim in a transaction of its own")
+        // Each claim is fenced: the outcome of the daemon that holds it is written, the other's refused.
+        let grant = try #require(claimedByA.first ?? claimedByB.first)
+        let (holder, other) = claimedByA.contains(grant) ? (first, second) : (second, first)
+        let holderName = claimedByA.contains(grant) ? "daemon:a:1:1" : "daemon:b:2:1"
+        let otherName = claimedByA.contains(grant) ? "daemon:b:2:1" : "daemon:a:1:1"
+        let done = GrantUpdate(status: .authorized, message: "refreshed", nextRefreshAt: now.addingTimeInterval(900))
+        await #expect(throws: StoreError.self) { try await other.apply(done, toGrant: grant, claimedBy: otherName, now: now) }
+        _ = try await holder.apply(done, toGrant: grant, claimedBy: holderName, now: now)
+        #expect(try await first.record(id: grant)?.inFlightSince == nil)
+    }
+
     @Test("each daemon's heartbeat is listed, alive while it beats, and gone after a clean stop")
     func heartbeats() async throws {
         let settings = try await PostgreSQLTestServer.newDatabase()
