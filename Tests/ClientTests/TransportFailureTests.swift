@@ -50,7 +50,9 @@ struct TransportFailureTests {
             let failure = try #require(result.failure)
             #expect(failure.failureClass == .transient)
             #expect(failure.detail.contains("within 1 s"))
-            #expect(elapsed < .seconds(3), "the rest of the answer came after 4 s")
+            // The rest of the answer comes 4 s after its start; the 1 s deadline must end it well before
+            // (not by 3 s: a loaded machine took 3.1).
+            #expect(elapsed < .seconds(3.8), "waited for the rest of the answer, which came after 4 s")
         }
     }
 
