@@ -57,8 +57,7 @@ struct ListenerLimitsTests {
         try await withTeardown({ await server.stop() }) {
             let idle = try await connections(8, port: server.port)
             // A real client is answered while they sit there.
-            let real = try await RawConnection.open(port: server.port)
-            #expect(await real.request(RawConnection.get("/hello")) == 200)
+            #expect(try await RawConnection.request(RawConnection.get("/hello"), port: server.port) == 200)
             // Each idle one is closed by the server, well within a bounded wait.
             let started = Date()
             for connection in idle { #expect(await connection.read(within: 6) == .closed) }

@@ -96,6 +96,19 @@ final class RawConnection: Sendable {
         return parts.count > 1 ? Int(parts[1]) : nil
     }
 
+    /// Connects, sends `text` and reads the status in one step on one thread, so no scheduling gap
+    /// between connecting and sending (seconds, on a machine busy with the whole suite) makes this
+    /// client look idle to a server with a short idle timeout.
+    static func request(_ text: String, port: Int, within seconds: Double = 5) async throws -> Int? {
+        try await offThePool {
+            let connection = try RawConnection(port: port)
+            connection.sendNow(text)
+            guard case .data(let answer) = connection.readNow(within: seconds) else { return nil }
+            let parts = answer.split(separator: " ", maxSplits: 2)
+            return parts.count > 1 ? Int(parts[1]) : nil
+        }
+    }
+
     static func get(_ path: String, keepAlive: Bool = true) -> String {
         "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(keepAlive ? "" : "Connection: close\r\n")\r\n"
     }
