@@ -50,8 +50,14 @@ final class PostgresClaimBatcher: Sendable {
                 if batch.isEmpty { return }
                 batches.add(1, ordering: .relaxed)
                 do {
-                    let claimed = try await store.claimBatch(batch)
-                    for (index, request) in batch.enumerated() { request.answer.resume(returning: claimed[index]) }
+                    let outcome = try await store.claimBatch(batch)
+                    for (index, request) in batch.enumerated() {
+                        if let error = outcome.refused[index] {
+                            request.answer.resume(throwing: error)
+                        } else {
+                            request.answer.resume(returning: outcome.claimed[index])
+                        }
+                    }
                 } catch {
                     for request in batch { request.answer.resume(throwing: error) }
                 }
@@ -61,21 +67,26 @@ final class PostgresClaimBatcher: Sendable {
 }
 
 extension PostgresGrantStore {
-    /// Claims `requests` in one transaction; returns the claims made, by the request's index.
-    func claimBatch(_ requests: [PostgresClaimBatcher.Request]) async throws -> [Int: ClaimedRefresh] {
+    /// Claims `requests` in one transaction; returns the claims made, and the errors of grants whose
+    /// stored token could not be opened (a grant of its own: it does not fail the others), by the
+    /// request's index. A failure of the database fails the whole batch.
+    func claimBatch(
+        _ requests: [PostgresClaimBatcher.Request]
+    ) async throws -> (claimed: [Int: ClaimedRefresh], refused: [Int: any Error]) {
         let cipher = try self.cipher
         // One claim per grant per batch: the first request for a grant may have it, the others
         // find it claimed (as they would one transaction later).
         var chosen: [Int64: Int] = [:]
         for (index, request) in requests.enumerated() where chosen[request.id] == nil { chosen[request.id] = index }
         let ids = Array(chosen.keys)
-        let made: [(ClaimedRefresh, Int64, String, Int)] = try await transaction { db in
+        let (made, refused): ([(ClaimedRefresh, Int64, String, Int)], [Int: any Error]) = try await transaction { db in
             let rows = try await db.query("""
                 SELECT \(unescaped: Self.recordColumns), refresh_token,
                     extract(epoch FROM clock_timestamp() - claimed_at)::double precision
                 FROM grants WHERE id = ANY(\(ids)) FOR UPDATE SKIP LOCKED
                 """, logger: logger).collect { (try Self.record(from: $0), try $0.bytes(27), try $0.double(28)) }
             var claims: [(claim: ClaimedRefresh, request: PostgresClaimBatcher.Request, index: Int)] = []
+            var refused: [Int: any Error] = [:]
             for (record, sealedToken, claimAge) in rows {
                 guard let index = chosen[record.id], let sealed = sealedToken else { continue }
                 let request = requests[index]
@@ -88,10 +99,16 @@ extension PostgresGrantStore {
                     }
                     abandoned = (holder, since)
                 }
-                let refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
+                let refreshToken: String
+                do {
+                    refreshToken = try cipher.open(sealed, for: record.key, field: .refreshToken)
+                } catch {
+                    refused[index] = error
+                    continue
+                }
                 claims.append((ClaimedRefresh(record: record, refreshToken: refreshToken, abandonedClaim: abandoned), request, index))
             }
-            guard !claims.isEmpty else { return [] }
+            guard !claims.isEmpty else { return ([], refused) }
             let claimIDs = claims.map(\.request.id)
             let owners = claims.map(\.request.owner)
             let moments = claims.map { $0.request.now.timeIntervalSince1970 }
@@ -105,7 +122,7 @@ extension PostgresGrantStore {
                 WHERE grants.id = c.id RETURNING grants.id, grants.version
                 """, logger: logger).collect { (try $0.int64(0), try $0.int64(1)) }
             let versionByID = Dictionary(versions, uniquingKeysWith: { first, _ in first })
-            return claims.map { ($0.claim, versionByID[$0.request.id] ?? 0, $0.request.owner, $0.index) }
+            return (claims.map { ($0.claim, versionByID[$0.request.id] ?? 0, $0.request.owner, $0.index) }, refused)
         }
         var result: [Int: ClaimedRefresh] = [:]
         fences.withLock { fences in
@@ -114,6 +131,6 @@ extension PostgresGrantStore {
                 result[index] = claim
             }
         }
-        return result
+        return (result, refused)
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TokendPolicy
 import TokendTestSupport
-import TokendPostgres
+import PostgresNIO
+@testable import TokendPostgres
 @testable import TokendStore
 
 /// What only the PostgreSQL store does: several daemons' heartbeats and shared schedule, the
@@ -65,6 +66,33 @@ struct PostgresStoreTests {
         await #expect(throws: StoreError.self) { try await other.apply(done, toGrant: grant, claimedBy: otherName, now: now) }
         _ = try await holder.apply(done, toGrant: grant, claimedBy: holderName, now: now)
         #expect(try await first.record(id: grant)?.inFlightSince == nil)
+    }
+
+    @Test("a grant whose stored token cannot be opened fails its own claim, not the others claimed in its batch")
+    func batchedClaimWithUnreadableToken() async throws {
+        let settings = try await PostgreSQLTestServer.newDatabase()
+        let store = try await PostgresGrantStore.open(settings, key: [UInt8](repeating: 6, count: 32))
+        defer { store.close() }
+        let now = Date()
+        for index in 0..<12 {
+            _ = try await store.saveAuthorization(
+                authorization(.library("LIB\(index)", of: "acme"), refresh: "rt-\(index)", access: "at-\(index)"), now: now)
+        }
+        let ids = try await store.records().map(\.id)
+        let damaged = try #require(ids.first)
+        _ = try await store.query(PostgresQuery(unsafeSQL: "UPDATE grants SET refresh_token = '\\x00010203'::bytea WHERE id = \(damaged)"))
+        let outcomes = await withTaskGroup(of: (Int64, Bool?).self) { group in
+            for id in ids {
+                group.addTask {
+                    do { return (id, try await store.claimRefresh(id: id, owner: "daemon:a:1:1", now: now, lease: 60) != nil) }
+                    catch { return (id, nil) }
+                }
+            }
+            return await group.reduce(into: [Int64: Bool?]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes[damaged] == .some(nil), "the damaged grant's claim did not fail")
+        for id in ids where id != damaged { #expect(outcomes[id] == .some(true), "grant \(id) was not claimed") }
+        #expect(store.claimBatchCount < ids.count)
     }
 
     @Test("each daemon's heartbeat is listed, alive while it beats, and gone after a clean stop")
