@@ -30,11 +30,48 @@ public final class LocalPort {
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// A port free now (bound, then released) for a daemon to listen on.
+    /// A port free now (bound, then released) for a daemon to listen on. It is taken from below the
+    /// kernel's ephemeral range: a port from that range (port 0), once released, could be handed to
+    /// the next server of another test that binds port 0 (an emulator took a daemon's web port so, and
+    /// the secrets test talked to the emulator). Below it, only another `free()` could collide, and a
+    /// random pick among thousands, checked by binding, makes that unlikely.
     public static func free() throws -> Int {
+        let lowest = ephemeralRangeStart()
+        let candidates = 10_000..<max(10_001, min(lowest, 32_768))
+        for _ in 0..<64 {
+            if let taken = try? LocalPort(port: Int.random(in: candidates)) {
+                taken.release()
+                return taken.port
+            }
+        }
         let taken = try LocalPort()
         defer { taken.release() }
         return taken.port
+    }
+
+    /// The first port of `/proc/sys/net/ipv4/ip_local_port_range` (32768 if it cannot be read).
+    private static func ephemeralRangeStart() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32_768
+    }
+
+    /// Binds 127.0.0.1:`port` (not listening), or throws if it is taken.
+    private init(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        descriptor = fd
+        self.port = port
     }
 
     public func release() {
