@@ -29,7 +29,7 @@ public struct RefreshSettings: Sendable, Equatable {
     /// Refreshes in flight at once, across all grants. Most of a refresh's time is the wait for
     /// its two durable commits, so many in flight share each commit: at 32 the engine managed
     /// about 860 a second here, at 256 about 5,000 (docs/performance.md). Requests to one host
-    /// stay bounded by the connections per host (the same number) and the start-up and recovery rates.
+    /// stay bounded by the connections per host (the same number, at least 8) and the start-up and recovery rates.
     public var maxConcurrentRefreshes: Int = 256
     /// A token endpoint is down when passing failures come from this many distinct grants ...
     public var outageGrants: Int = 3

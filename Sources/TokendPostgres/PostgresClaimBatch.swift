@@ -27,6 +27,8 @@ final class PostgresClaimBatcher: Sendable {
     }
 
     private let state = Mutex(State())
+    /// At most this many claims in one transaction.
+    static let largestBatch = 500
     /// Batches claimed so far (for tests: claims that arrive together share one).
     let batches = Atomic<Int>(0)
 
@@ -42,8 +44,8 @@ final class PostgresClaimBatcher: Sendable {
         Task {
             while true {
                 let batch = state.withLock { state -> [Request] in
-                    let taken = state.queued
-                    state.queued = []
+                    let taken = Array(state.queued.prefix(Self.largestBatch))
+                    state.queued.removeFirst(taken.count)
                     if taken.isEmpty { state.claiming = false }
                     return taken
                 }
@@ -80,6 +82,9 @@ extension PostgresGrantStore {
         for (index, request) in requests.enumerated() where chosen[request.id] == nil { chosen[request.id] = index }
         let ids = Array(chosen.keys)
         let (made, refused): ([(ClaimedRefresh, Int64, String, Int)], [Int: any Error]) = try await transaction { db in
+            // A claim batch holds every claim of this daemon behind it: a server that stalls fails it
+            // (and its callers, who retry) instead of holding them all.
+            try await db.query("SET LOCAL statement_timeout = 15000", logger: logger)
             let rows = try await db.query("""
                 SELECT \(unescaped: Self.recordColumns), refresh_token,
                     extract(epoch FROM clock_timestamp() - claimed_at)::double precision

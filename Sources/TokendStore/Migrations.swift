@@ -112,7 +112,9 @@ enum Migrations {
         // 5: notification ids are never used twice. Without AUTOINCREMENT, SQLite gave the next
         // notification the id of the last one delivered (and deleted), so a receiver that drops
         // duplicates by `notification_id`, as at-least-once delivery asks it to, dropped the
-        // recovery after a problem (NotificationDaemonTests saw two notifications with id 1).
+        // recovery after a problem (NotificationDaemonTests saw two notifications with id 1). The
+        // new ids start above any given before the upgrade (milliseconds since 1970 at the upgrade),
+        // as the outbox is usually empty then and would start again at 1.
         """
         CREATE TABLE notifications_unique_ids (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -129,7 +131,13 @@ enum Migrations {
             webhook_done INTEGER NOT NULL DEFAULT 0,
             attempts INTEGER NOT NULL DEFAULT 0
         );
-        INSERT INTO notifications_unique_ids SELECT * FROM notifications;
+        INSERT INTO sqlite_sequence (name, seq)
+            VALUES ('notifications_unique_ids', max(coalesce((SELECT max(id) FROM notifications), 0),
+                                                    CAST(strftime('%s', 'now') AS INTEGER) * 1000));
+        INSERT INTO notifications_unique_ids (id, created_at, event, organisation, kind, subject, status, previous_status,
+                                              reason, authorized_by_email, command_done, webhook_done, attempts)
+            SELECT id, created_at, event, organisation, kind, subject, status, previous_status,
+                   reason, authorized_by_email, command_done, webhook_done, attempts FROM notifications;
         DROP TABLE notifications;
         ALTER TABLE notifications_unique_ids RENAME TO notifications;
         """,
