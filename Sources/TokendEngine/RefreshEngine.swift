@@ -146,18 +146,15 @@ public final class RefreshEngine: Sendable {
     /// Refreshes what falls due until `stop()`, with at most `max_concurrent_refreshes` at once.
     public func run() async {
         let workers = max(1, configuration.refresh.maxConcurrentRefreshes)
-        // Each worker runs on one of the HTTP client's event loops, so a refresh's answer resumes
-        // it where it was read, not on the concurrency pool (fewer thread wake-ups per refresh).
-        let executors = refresher.client.eventLoops.map(EventLoopTaskExecutor.init)
+        // The workers run on the concurrency pool, not on the HTTP client's event loops: a worker's
+        // store calls block (SQLite behind its lock, a busy wait of up to 10 s), and on an event loop
+        // they would hold up every connection of that loop, the web pages' and the token API's
+        // included. Preferring the event loops saved a thread hop per refresh within the noise
+        // (332 → 309 µs at ~200/s, docs/performance.md).
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<workers {
-                let work: @Sendable () async -> Void = { [self] in
+            for _ in 0..<workers {
+                group.addTask { [self] in
                     for await grantID in due { await process(grantID) }
-                }
-                if executors.isEmpty {
-                    group.addTask(operation: work)
-                } else {
-                    group.addTask(executorPreference: executors[index % executors.count], operation: work)
                 }
             }
         }

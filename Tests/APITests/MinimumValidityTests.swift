@@ -18,7 +18,10 @@ struct MinimumValidityTests {
             let body = String(decoding: answer.body, as: UTF8.self)
             #expect(answer.status == 503, "\(answer.status)")
             #expect(!body.contains(token), "a token with under 5 s left was handed out")
-            #expect((try APIFixture.object(answer)["reason"] as? String)?.contains("a refresh is due") == true, "\(body)")
+            // Under 5 s left: "a refresh is due"; on a loaded machine the 4 s may have run out before the
+            // request, and then the grant is named `expired`. Either way the answer says why, not the token.
+            let reason = try APIFixture.object(answer)["reason"] as? String ?? ""
+            #expect(reason.contains("a refresh is due") || reason.hasPrefix("expired:"), "\(body)")
             #expect(TokenAPIService.minimumValidity == 5)
             await fixture.stop()
         } catch {
