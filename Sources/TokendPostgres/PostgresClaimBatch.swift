@@ -132,7 +132,7 @@ extension PostgresGrantStore {
         var result: [Int: ClaimedRefresh] = [:]
         fences.withLock { fences in
             for (claim, version, owner, index) in made {
-                fences[claim.record.id] = Fence(owner: owner, version: version)
+                fences[claim.record.id] = Fence(owner: owner, version: version, key: claim.record.key, status: claim.record.status)
                 result[index] = claim
             }
         }

@@ -72,6 +72,10 @@ extension PostgresGrantStore {
         let fence = owner.flatMap { owner in fences.withLock { $0[id] }.flatMap { $0.owner == owner ? $0 : nil } }
         // The claim ends with its outcome (or with finding it lost); another owner's attempt ends nothing.
         defer { if let fence { fences.withLock { if $0[id]?.owner == fence.owner { $0[id] = nil } } } }
+        if let fence, repeatAfter == nil || NotificationRule.decide(
+            key: fence.key, previous: fence.status, current: update.status, refreshTokenWarning: update.refreshTokenWarning) == nil {
+            return try await applyInOneStatement(update, toGrant: id, fence: fence, cipher: cipher, repeatAfter: repeatAfter, now: now)
+        }
         let (transition, queued): (StatusTransition, Bool) = try await transaction { db in
             let found = try await db.query("""
                 SELECT organisation, kind, subject, status, in_flight_owner, version FROM grants WHERE id = \(id) FOR UPDATE
@@ -87,43 +91,7 @@ extension PostgresGrantStore {
                     throw StoreError.claimLost(grant: key.description)
                 }
             }
-            var binds = PostgresBindings()
-            var assignments: [String] = []
-            func set(_ column: String, _ value: (inout PostgresBindings) throws -> Void) rethrows {
-                try value(&binds)
-                assignments.append("\(column) = $\(binds.count)")
-            }
-            set("status") { $0.append(update.status.rawValue) }
-            set("next_refresh_at") { $0.append(update.nextRefreshAt.epoch) }
-            set("updated_at") { $0.append(now.epoch) }
-            assignments.append("version = version + 1")
-            if owner != nil { assignments += ["in_flight_since = NULL", "in_flight_owner = NULL", "claimed_at = NULL", "lease_expires_at = NULL"] }
-            if let access = update.newAccessToken {
-                let sealed = try cipher.seal(access.token, for: key, field: .accessToken).bytea
-                set("access_token") { $0.append(sealed) }
-                set("access_issued_at") { $0.append(access.issuedAt.epoch) }
-                set("access_expires_at") { $0.append(access.expiresAt.epoch) }
-            }
-            if let refresh = update.newRefreshToken {
-                let sealed = try cipher.seal(refresh.token, for: key, field: .refreshToken).bytea
-                set("refresh_token") { $0.append(sealed) }
-                set("refresh_token_fingerprint") { $0.append(TokenCipher.fingerprint(refresh.token)) }
-                set("refresh_token_issued_at") { $0.append(refresh.issuedAt.epoch) }
-                set("refresh_token_expires_at") { $0.append(refresh.expiresAt.epoch) }
-            }
-            if update.succeeded {
-                set("last_refresh_at") { $0.append(now.epoch) }
-                assignments += ["consecutive_failures = 0", "last_error = NULL", "last_error_class = NULL", "last_http_status = NULL"]
-            }
-            if let failure = update.failure {
-                assignments.append("consecutive_failures = consecutive_failures + 1")
-                set("last_error") { $0.append(failure.description) }
-                set("last_error_class") { $0.append(failure.failureClass.rawValue) }
-                set("last_http_status") { $0.append(failure.httpStatus.map(Int64.init)) }
-            }
-            if let checked = update.nrtadminCheckedAt {
-                set("nrtadmin_checked_at") { $0.append(checked.epoch) }
-            }
+            var (assignments, binds) = try outcomeAssignments(update, of: key, endsClaim: owner != nil, cipher: cipher, now: now)
             binds.append(id)
             let idParameter = binds.count
             binds.append(version)
@@ -140,6 +108,107 @@ extension PostgresGrantStore {
         }
         outbox.queued(queued)
         return transition
+    }
+
+    /// The outcome of a claim of this process as one statement: the fenced update and its event in
+    /// one round trip and one implicit transaction. Its commit is the moment a rotated refresh token
+    /// is safe: each round trip before it was a window in which a SIGKILL lost the token iManage had
+    /// just issued (and, where rotation has no grace period, the grant with it). Taken when the
+    /// status at the claim queues no notification; a status set meanwhile by another daemon (a
+    /// pause, a wait for the endpoint) is read in the same statement, and a notification it calls
+    /// for follows in a transaction of its own.
+    private func applyInOneStatement(
+        _ update: GrantUpdate, toGrant id: Int64, fence: Fence, cipher: TokenCipher, repeatAfter: TimeInterval?, now: Date
+    ) async throws -> StatusTransition {
+        var (assignments, binds) = try outcomeAssignments(update, of: fence.key, endsClaim: true, cipher: cipher, now: now)
+        func parameter(_ value: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        func parameter(_ value: (some PostgresDynamicTypeEncodable)?) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        let sql = """
+            WITH claimed AS (
+                SELECT id, status FROM grants
+                WHERE id = \(parameter(id)) AND version = \(parameter(fence.version)) AND in_flight_owner = \(parameter(fence.owner))
+                FOR UPDATE),
+            updated AS (
+                UPDATE grants SET \(assignments.joined(separator: ", ")) FROM claimed WHERE grants.id = claimed.id
+                RETURNING grants.organisation, grants.kind, grants.subject, claimed.status AS previous),
+            recorded AS (
+                INSERT INTO events (at, organisation, kind, subject, status, previous_status, error_class, http_status, message)
+                SELECT \(parameter(now.epoch)), organisation, kind, subject, \(parameter(update.status.rawValue)), previous,
+                    \(parameter(update.failure?.failureClass.rawValue))::text,
+                    \(parameter(update.failure?.httpStatus.map(Int64.init)))::integer, \(parameter(update.message))
+                FROM updated
+                WHERE previous IS DISTINCT FROM \(parameter(update.status.rawValue)) OR \(parameter(update.alwaysRecordEvent))::boolean)
+            SELECT previous FROM updated
+            """
+        let written = try await mapErrors {
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect { try $0.string(0) }
+        }
+        guard let row = written.first else {
+            // Re-authorised, revoked or taken over while the request was out: the newer state stands.
+            let exists = try await query("SELECT 1 FROM grants WHERE id = \(id)").first { _ in true } ?? false
+            throw exists ? StoreError.claimLost(grant: fence.key.description) : StoreError.grantNotFound(grant: "grant #\(id)")
+        }
+        let previous = row.flatMap(GrantStatus.init(rawValue:))
+        if previous != fence.status, repeatAfter != nil {
+            let queued = try await transaction { db in
+                try await queueNotification(
+                    db, key: fence.key, previous: previous, current: update.status, refreshTokenWarning: update.refreshTokenWarning,
+                    repeatAfter: repeatAfter, now: now)
+            }
+            outbox.queued(queued)
+        }
+        return StatusTransition(key: fence.key, previous: previous, current: update.status)
+    }
+
+    /// The `SET` list of an outcome (status, next refresh, the sealed new tokens, failure or success
+    /// bookkeeping) with its bindings; `endsClaim` clears the claim's owner and lease.
+    private func outcomeAssignments(
+        _ update: GrantUpdate, of key: GrantKey, endsClaim: Bool, cipher: TokenCipher, now: Date
+    ) throws -> (assignments: [String], binds: PostgresBindings) {
+        var binds = PostgresBindings()
+        var assignments: [String] = []
+        func set(_ column: String, _ value: (inout PostgresBindings) throws -> Void) rethrows {
+            try value(&binds)
+            assignments.append("\(column) = $\(binds.count)")
+        }
+        set("status") { $0.append(update.status.rawValue) }
+        set("next_refresh_at") { $0.append(update.nextRefreshAt.epoch) }
+        set("updated_at") { $0.append(now.epoch) }
+        assignments.append("version = version + 1")
+        if endsClaim { assignments += ["in_flight_since = NULL", "in_flight_owner = NULL", "claimed_at = NULL", "lease_expires_at = NULL"] }
+        if let access = update.newAccessToken {
+            let sealed = try cipher.seal(access.token, for: key, field: .accessToken).bytea
+            set("access_token") { $0.append(sealed) }
+            set("access_issued_at") { $0.append(access.issuedAt.epoch) }
+            set("access_expires_at") { $0.append(access.expiresAt.epoch) }
+        }
+        if let refresh = update.newRefreshToken {
+            let sealed = try cipher.seal(refresh.token, for: key, field: .refreshToken).bytea
+            set("refresh_token") { $0.append(sealed) }
+            set("refresh_token_fingerprint") { $0.append(TokenCipher.fingerprint(refresh.token)) }
+            set("refresh_token_issued_at") { $0.append(refresh.issuedAt.epoch) }
+            set("refresh_token_expires_at") { $0.append(refresh.expiresAt.epoch) }
+        }
+        if update.succeeded {
+            set("last_refresh_at") { $0.append(now.epoch) }
+            assignments += ["consecutive_failures = 0", "last_error = NULL", "last_error_class = NULL", "last_http_status = NULL"]
+        }
+        if let failure = update.failure {
+            assignments.append("consecutive_failures = consecutive_failures + 1")
+            set("last_error") { $0.append(failure.description) }
+            set("last_error_class") { $0.append(failure.failureClass.rawValue) }
+            set("last_http_status") { $0.append(failure.httpStatus.map(Int64.init)) }
+        }
+        if let checked = update.nrtadminCheckedAt {
+            set("nrtadmin_checked_at") { $0.append(checked.epoch) }
+        }
+        return (assignments, binds)
     }
 
     @discardableResult
@@ -162,8 +231,7 @@ extension PostgresGrantStore {
                     UPDATE grants SET status = \(status.rawValue), next_refresh_at = \(nextRefreshAt.epoch), updated_at = \(now.epoch),
                         last_error = coalesce(\(failure?.description)::text, last_error),
                         last_error_class = coalesce(\(failure?.failureClass.rawValue)::text, last_error_class),
-                        last_http_status = coalesce(\(failure?.httpStatus.map(Int64.init))::integer, last_http_status),
-                        version = version + 1
+                        last_http_status = coalesce(\(failure?.httpStatus.map(Int64.init))::integer, last_http_status)
                     WHERE id = \(id)
                     """, logger: logger)
                 if previous != status {
@@ -196,8 +264,7 @@ extension PostgresGrantStore {
     public func requestRefresh(ofGrant id: Int64, at: Date, now: Date = Date()) async throws -> Bool {
         try await transaction { db in
             try await db.query("""
-                UPDATE grants SET next_refresh_at = \(at.epoch), consecutive_failures = 0, updated_at = \(now.epoch),
-                    version = version + 1
+                UPDATE grants SET next_refresh_at = \(at.epoch), consecutive_failures = 0, updated_at = \(now.epoch)
                 WHERE id = \(id) RETURNING id
                 """, logger: logger).first { try $0.int64(0) } != nil
         }

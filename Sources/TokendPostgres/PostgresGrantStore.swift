@@ -35,9 +35,12 @@ public final class PostgresGrantStore: GrantStore {
     /// How many claim transactions this store has made (fewer than claims when they came together).
     public var claimBatchCount: Int { claims.batches.load(ordering: .relaxed) }
 
+    /// A live claim of this process: its owner and fencing version, and the grant as it was claimed.
     struct Fence: Sendable {
         var owner: String
         var version: Int64
+        var key: GrantKey
+        var status: GrantStatus
     }
 
     private init(location: String, client: PostgresClient, running: Task<Void, Never>, cipher: TokenCipher?, logger: Logger) {

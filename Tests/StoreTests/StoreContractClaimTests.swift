@@ -84,6 +84,61 @@ struct StoreContractClaimTests {
         }
     }
 
+    /// The outcome of a claim is written in one statement on PostgreSQL, the status before it
+    /// read in the same statement: events must still name the status before, with the failure, and
+    /// a status set while the claim was out must neither void the claim nor be named wrongly.
+    @Test("claimed outcomes record their events with the status before; a status set meanwhile does not void the claim",
+          arguments: StoreFactory.available)
+    func claimedOutcomeEvents(_ factory: StoreFactory) async throws {
+        try await withStore(factory) { subject in
+            let store = subject.store
+            let id = try await saved(store)
+            _ = try #require(try await claim(store, id, "daemon:a"))
+            var failed = GrantUpdate(status: .retrying, message: "refresh failed, retrying", nextRefreshAt: Date().addingTimeInterval(30))
+            failed.failure = RefreshFailure(.transient, httpStatus: 503, detail: "busy")
+            let transition = try await store.apply(failed, toGrant: id, claimedBy: "daemon:a", now: Date())
+            #expect(transition.previous == .authorized && transition.current == .retrying)
+            var events = try await store.events(EventFilter())
+            #expect(events.last?.status == .retrying && events.last?.previousStatus == .authorized)
+            #expect(events.last?.httpStatus == 503 && events.last?.errorClass == "transient")
+            let record = try #require(try await store.record(for: key))
+            #expect(record.consecutiveFailures == 1 && record.lastHTTPStatus == 503 && record.inFlightOwner == nil)
+
+            // The same status again records nothing, unless the update asks for it.
+            _ = try #require(try await claim(store, id, "daemon:a"))
+            var again = refreshed("r2")
+            again.status = .authorized
+            _ = try await store.apply(again, toGrant: id, claimedBy: "daemon:a", now: Date())
+            _ = try #require(try await claim(store, id, "daemon:a"))
+            _ = try await store.apply(refreshed("r3"), toGrant: id, claimedBy: "daemon:a", now: Date())
+            _ = try #require(try await claim(store, id, "daemon:a"))
+            var interrupted = refreshed("r4")
+            interrupted.alwaysRecordEvent = true
+            interrupted.message = "refreshed after an interrupted refresh"
+            _ = try await store.apply(interrupted, toGrant: id, claimedBy: "daemon:a", now: Date())
+            events = try await store.events(EventFilter())
+            #expect(events.map(\.status) == [.authorized, .retrying, .authorized, .authorized])
+            #expect(events.last?.message == "refreshed after an interrupted refresh" && events.last?.previousStatus == .authorized)
+            #expect(try await store.tokens(for: key)?.refreshToken == "r4")
+
+            // A status set while the claim is out (another daemon parking the grant behind its
+            // organisation's probe) must not void the claim: its answer, perhaps a rotated refresh
+            // token, is the newer truth, and the event names the status it replaced.
+            _ = try #require(try await claim(store, id, "daemon:a"))
+            _ = try await store.setStatus(.clientError, ofGrants: [id], message: "paused", failure: nil, nextRefreshAt: nil, now: Date())
+            _ = try await store.requestRefresh(ofGrant: id, at: Date(), now: Date())
+            let recovered = try await store.apply(refreshed("r5"), toGrant: id, claimedBy: "daemon:a", now: Date())
+            #expect(recovered.previous == .clientError && recovered.current == .authorized)
+            #expect(try await store.tokens(for: key)?.refreshToken == "r5")
+            #expect(try await store.events(EventFilter()).last?.previousStatus == .clientError)
+            // A grant revoked while its claim is out: the outcome finds nothing to write.
+            _ = try await store.remove(key, message: "revoked", now: Date())
+            await #expect(throws: StoreError.grantNotFound(grant: "grant #\(id)")) {
+                _ = try await store.apply(refreshed("r6"), toGrant: id, claimedBy: "daemon:a", now: Date())
+            }
+        }
+    }
+
     /// The fencing promise: daemon A claims, stalls past its lease (a pause, a partition), B takes
     /// over and writes the rotated token; A's late answer must not overwrite it, nor B's own claim.
     @Test("a daemon paused past its lease can never overwrite a newer outcome", arguments: StoreFactory.available)

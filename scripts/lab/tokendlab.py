@@ -47,6 +47,12 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def build_kind(bin_dir):
+    """"release" or "debug", from the folder of the binaries (SwiftPM names it so); "given" otherwise."""
+    name = os.path.basename(os.path.realpath(bin_dir)) if bin_dir else "debug"
+    return name if name in ("release", "debug") else f"given ({bin_dir})"
+
+
 def machine_description(build="debug"):
     """One line: the date, CPU, cores, memory, kernel and Swift version, for figures in the README."""
     model = "unknown CPU"
