@@ -13,22 +13,12 @@ public struct PostgresConnectionSettings: Sendable {
     public var caFile: String?
     /// Connections the pool may open (each daemon).
     public var maximumConnections: Int
-    /// How long the server keeps a transaction of ours open while nothing comes
-    /// (`idle_in_transaction_session_timeout`). The daemon's transactions never pause, so one that
-    /// does has lost its daemon: a machine that died or was cut off mid-transaction, which PostgreSQL
-    /// would otherwise notice only when TCP gives up (hours), holding the row locks of the grants it
-    /// was claiming or writing, so that no other daemon could take them over.
-    public var abandonedTransactionTimeout: Duration
 
-    public init(
-        url: PostgresURL, password: String?, caFile: String? = nil, maximumConnections: Int = 10,
-        abandonedTransactionTimeout: Duration = .seconds(15)
-    ) {
+    public init(url: PostgresURL, password: String?, caFile: String? = nil, maximumConnections: Int = 10) {
         self.url = url
         self.password = password
         self.caFile = caFile
         self.maximumConnections = maximumConnections
-        self.abandonedTransactionTimeout = abandonedTransactionTimeout
     }
 
     /// What error messages and logs call the database: the URL, which never holds the password.
@@ -46,18 +36,7 @@ public struct PostgresConnectionSettings: Sendable {
         }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(10)
-        configuration.options.additionalStartupParameters = sessionSettings
         return configuration
-    }
-
-    /// Run-time settings of each session, sent at its start: the abandoned-transaction timeout, and
-    /// TCP keepalives so the server notices a vanished machine within about half a minute even
-    /// outside a transaction (ignored on a Unix socket).
-    var sessionSettings: [(String, String)] {
-        let milliseconds = abandonedTransactionTimeout.components.seconds * 1000
-            + abandonedTransactionTimeout.components.attoseconds / 1_000_000_000_000_000
-        return [("idle_in_transaction_session_timeout", String(max(1, milliseconds))),
-                ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3")]
     }
 
     /// The name TLS sends (SNI) and checks the certificate against: the host, unless it is an IP
@@ -105,7 +84,6 @@ public struct PostgresConnectionSettings: Sendable {
             configuration.options.tlsServerName = tlsServerName
         }
         configuration.options.connectTimeout = .seconds(10)
-        configuration.options.additionalStartupParameters = sessionSettings
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         try await connection.close()
     }

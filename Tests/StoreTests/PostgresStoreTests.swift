@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Testing
 import TokendPolicy
 import TokendTestSupport
@@ -94,51 +93,6 @@ struct PostgresStoreTests {
         #expect(outcomes[damaged] == .some(nil), "the damaged grant's claim did not fail")
         for id in ids where id != damaged { #expect(outcomes[id] == .some(true), "grant \(id) was not claimed") }
         #expect(store.claimBatchCount < ids.count)
-    }
-
-    /// A machine that dies or is cut off in the middle of a transaction leaves its session to the
-    /// server, which notices only when TCP gives up (hours), with the row locks of the grants it was
-    /// claiming or writing: no other daemon could take them over (`SKIP LOCKED` passes them by).
-    /// Each session of ours says how long it may sit idle in a transaction.
-    @Test("a transaction its daemon abandoned is ended by the server, so its grants can be claimed by another")
-    func abandonedTransactionReleasesItsLocks() async throws {
-        var settings = try await PostgreSQLTestServer.newDatabase()
-        settings.abandonedTransactionTimeout = .seconds(1)
-        let key = [UInt8](repeating: 7, count: 32)
-        let store = try await PostgresGrantStore.open(settings, key: key)
-        defer { store.close() }
-        _ = try await store.saveAuthorization(authorization(.library("ACTIVE", of: "acme"), refresh: "rt", access: "at"), now: Date())
-        let id = try #require(try await store.records().first).id
-
-        // The vanished daemon: a session of ours that locked the grant and then went silent.
-        let vanished = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: Logger(label: "test.vanished"))
-        let running = Task { await vanished.run() }
-        defer { running.cancel() }
-        let (locked, lockedSignal) = AsyncStream.makeStream(of: Void.self)
-        let silent = Task {
-            try await vanished.withConnection { connection in
-                let logger = Logger(label: "test.vanished")
-                try await connection.query("BEGIN", logger: logger)
-                _ = try await connection.query("SELECT id FROM grants WHERE id = \(id) FOR UPDATE", logger: logger).collect()
-                lockedSignal.yield()
-                try await Task.sleep(for: .seconds(8))
-                _ = try? await connection.query("COMMIT", logger: logger)
-            }
-        }
-        defer { silent.cancel() }
-        for await _ in locked { break }
-        let started = ContinuousClock.now
-        #expect(try await store.claimRefresh(id: id, owner: "daemon:b:2:1", now: Date(), lease: 60) == nil,
-                "the locked grant was claimed")
-        var claimed: ClaimedRefresh?
-        while claimed == nil, ContinuousClock.now - started < .seconds(6) {
-            try await Task.sleep(for: .milliseconds(100))
-            claimed = try await store.claimRefresh(id: id, owner: "daemon:b:2:1", now: Date(), lease: 60)
-        }
-        let waited = ContinuousClock.now - started
-        #expect(claimed?.refreshToken == "rt", "never claimed: the abandoned transaction kept its lock")
-        // Well before the silent session's own COMMIT (8 s): the server ended it.
-        #expect(waited < .seconds(5), "claimed after \(waited), not when the server ended the abandoned transaction")
     }
 
     @Test("each daemon's heartbeat is listed, alive while it beats, and gone after a clean stop")
