@@ -21,9 +21,6 @@ public final class IManageHTTPClient: Sendable {
     private let transportLogger: Logger
     /// The TLS settings of hosts with trust roots of their own (``IManageClientSettings/trustRootsByHost``).
     private let tlsByHost: [String: TLSConfiguration]
-    /// The event loops its connections run on: a task run on one (`EventLoopTaskExecutor`)
-    /// resumes from an answer on the thread that read it, without a hop to the concurrency pool.
-    public let eventLoops: [any EventLoop]
 
     /// - Throws: `TrustRootsError` when `settings.trustRootsFile` cannot be read.
     public init(
@@ -44,7 +41,6 @@ public final class IManageHTTPClient: Sendable {
         if logger.logLevel > .trace { transportLogger.logLevel = max(logger.logLevel, .info) }
         self.httpClient = HTTPClient(
             eventLoopGroup: eventLoopGroup, configuration: configuration, backgroundActivityLogger: transportLogger)
-        self.eventLoops = Array(eventLoopGroup.makeIterator())
         self.settings = settings
         self.logger = logger
         self.transportLogger = transportLogger

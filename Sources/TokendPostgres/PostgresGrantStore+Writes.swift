@@ -121,10 +121,6 @@ extension PostgresGrantStore {
         _ update: GrantUpdate, toGrant id: Int64, fence: Fence, cipher: TokenCipher, repeatAfter: TimeInterval?, now: Date
     ) async throws -> StatusTransition {
         var (assignments, binds) = try outcomeAssignments(update, of: fence.key, endsClaim: true, cipher: cipher, now: now)
-        func parameter(_ value: some PostgresDynamicTypeEncodable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
         func parameter(_ value: (some PostgresDynamicTypeEncodable)?) -> String {
             binds.append(value)
             return "$\(binds.count)"
